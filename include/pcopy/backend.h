@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The backend interface: backends differ only in where and when jobs run.
+ * Each job handed to submit() is finished exactly once, by a call to
+ * engine_job_done(); what a job does is shared by every backend
+ * (engine_run_job() and the copy_file/meta/dest modules).
+ */
+#ifndef PCOPY_BACKEND_H
+#define PCOPY_BACKEND_H
+
+#include "pcopy/options.h"
+
+struct backend;
+struct engine;
+struct job;
+struct progress;
+
+struct backend_ops {
+	const char *name; /* "thread", "process", "uring" */
+	/* 0 if the backend can run on this machine, else -errno. */
+	int (*probe)(void);
+	/* Allocate and start workers. Returns NULL with *err set on failure. */
+	struct backend *(*start)(struct engine *engine, const struct pcopy_opts *opts, int *err);
+	/* Take ownership of @job and run it; may block while the queue is full. */
+	void (*submit)(struct backend *be, struct job *job);
+	/* No more submits: wait until every submitted job is done. */
+	void (*finish)(struct backend *be);
+	/* Free the backend (after finish). */
+	void (*destroy)(struct backend *be);
+};
+
+/* Embedded first in every backend's private struct. */
+struct backend {
+	const struct backend_ops *ops;
+	struct engine *engine;     /* borrowed: the sink for engine_job_done() */
+	struct progress *progress; /* borrowed; may be NULL */
+};
+
+extern const struct backend_ops backend_thread_ops;
+
+/* The ops for @kind, or NULL when this build has no such backend. */
+const struct backend_ops *backend_ops_for(enum backend_kind kind);
+
+/* The name of @kind as the command line spells it. */
+const char *backend_kind_name(enum backend_kind kind);
+
+/*
+ * Resolve BACKEND_AUTO to the backend to use on this machine; other kinds
+ * are returned unchanged.
+ */
+enum backend_kind backend_resolve_auto(enum backend_kind kind);
+
+#endif /* PCOPY_BACKEND_H */

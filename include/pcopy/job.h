@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Units of work. The walker turns the source tree into jobs, a backend runs
+ * them, and engine_job_done() retires them. Directories are not jobs: the
+ * walker creates them and the engine applies their metadata once their last
+ * child is done (struct dir_node counts the children still pending).
+ */
+#ifndef PCOPY_JOB_H
+#define PCOPY_JOB_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+struct file_task;
+
+/*
+ * One directory being copied: its source and destination descriptors and
+ * the count of references that keep it open (the walker while it lists,
+ * one per pending child job, one per child directory). When the count
+ * drops to zero its metadata is applied and the descriptors are closed.
+ */
+struct dir_node {
+	struct dir_node *parent; /* reference held; NULL for an operand root */
+	int src_dirfd;           /* source directory (AT_FDCWD for operand roots) */
+	int dst_dirfd;           /* destination directory, opened O_NOFOLLOW */
+	char *src_name;          /* name in the parent (path for roots); owned */
+	char *dst_name;          /* destination name in the parent (or path); owned */
+	struct stat st;          /* the source directory's status */
+	atomic_uint refs;        /* see above */
+	unsigned depth;          /* 0 for an operand root's parent */
+	bool is_root;            /* pseudo-directory holding an operand: no metadata */
+	bool dst_fresh;          /* created by us: holds no entries we did not make */
+	bool meta_pending;       /* metadata must be applied when refs reaches 0 */
+	gid_t new_file_gid;      /* group a new file gets here (setgid dirs) */
+};
+
+/* What a job does. */
+enum job_kind {
+	JOB_FILE,     /* copy one regular file whole */
+	JOB_CHUNK,    /* copy one range of a large file (struct file_task) */
+	JOB_SYMLINK,  /* recreate a symbolic link */
+	JOB_SPECIAL,  /* recreate a FIFO, socket or device node */
+	JOB_HARDLINK, /* link to a file already copied in this run */
+};
+
+struct job {
+	enum job_kind kind;
+	struct dir_node *dir;  /* parent directory; one reference held by the job */
+	char *name;            /* source name relative to dir->src_dirfd; owned */
+	char *dst_name;        /* destination name relative to dir->dst_dirfd;
+				  owned, or == name when the two are the same */
+	struct stat st;        /* the source's status when the walker saw it */
+	uint64_t id;           /* unique per run, for backends that ship jobs */
+
+	/* JOB_HARDLINK: the already-copied file to link to. */
+	struct dir_node *link_dir; /* reference held */
+	char *link_name;           /* owned */
+
+	/* JOB_CHUNK: the shared file and the byte range of this job. */
+	struct file_task *task; /* reference held */
+	uint64_t offset;
+	uint64_t length;
+
+	struct hardlink_group *group; /* JOB_FILE with nlink > 1: its group, or NULL */
+	struct job *next;             /* free for the current owner's queue */
+};
+
+/*
+ * A large file copied as several JOB_CHUNKs at once. The walker opens both
+ * ends and sizes the destination; the last chunk to finish publishes it.
+ */
+struct file_task {
+	struct job *file_job;   /* the JOB_FILE this stands for; owned */
+	int src_fd;             /* source, read with explicit offsets */
+	int dst_fd;             /* unnamed destination (O_TMPFILE or temp name) */
+	char *tmp_name;         /* temporary name when O_TMPFILE was refused, or NULL */
+	atomic_uint chunks_left;
+	atomic_int first_err;   /* first error of any chunk, 0 if none */
+	atomic_bool changed;    /* a chunk saw the source change */
+};
+
+/* Allocate a job of @kind in @dir (taking a reference on it). */
+struct job *job_new(enum job_kind kind, struct dir_node *dir, const char *name,
+		    const char *dst_name, const struct stat *st);
+
+/* Free @job and drop the references it holds (not its dir's: see engine). */
+void job_free(struct job *job);
+
+/* The display path of the job's source / destination; caller frees. */
+char *job_src_path(const struct job *job);
+char *job_dst_path(const struct job *job);
+
+/* Display paths of a directory (src or dst side); caller frees. */
+char *dir_src_path(const struct dir_node *dir, const char *name);
+char *dir_dst_path(const struct dir_node *dir, const char *name);
+
+#endif /* PCOPY_JOB_H */

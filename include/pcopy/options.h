@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The parsed command line: what to copy, where, and how. Filled once by
+ * cli_parse(), then passed around as `const struct pcopy_opts *`.
+ */
+#ifndef PCOPY_OPTIONS_H
+#define PCOPY_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Which engine executes the jobs (SPEC section 4). */
+enum backend_kind {
+	BACKEND_AUTO,    /* pick the fastest available one */
+	BACKEND_THREAD,  /* pthread pool */
+	BACKEND_PROCESS, /* forked worker processes */
+	BACKEND_URING,   /* io_uring asynchronous I/O */
+	BACKEND_MPI,     /* one engine per Open MPI rank */
+	NR_BACKEND_KINDS
+};
+
+/* --reflink */
+enum reflink_mode {
+	REFLINK_AUTO,   /* clone when the file system can, else copy */
+	REFLINK_ALWAYS, /* clone or fail that file */
+	REFLINK_NEVER,  /* always copy the bytes */
+};
+
+/* --sparse */
+enum sparse_mode {
+	SPARSE_AUTO,   /* holes in the source stay holes */
+	SPARSE_ALWAYS, /* also turn runs of zeros into holes */
+	SPARSE_NEVER,  /* write every byte, holes become zeros */
+};
+
+/* -P / -H / -L */
+enum deref_mode {
+	DEREF_NEVER,        /* -P: copy symlinks as symlinks (default) */
+	DEREF_COMMAND_LINE, /* -H: follow symlinks named on the command line */
+	DEREF_ALWAYS,       /* -L: follow every symlink */
+};
+
+/* --progress */
+enum progress_mode {
+	PROGRESS_NONE,
+	PROGRESS_BAR,   /* one redrawn line on a terminal */
+	PROGRESS_PLAIN, /* a line every few seconds, for logs */
+	PROGRESS_JSON,  /* one JSON object per line on stderr */
+};
+
+/* --summary */
+enum summary_mode {
+	SUMMARY_NONE,
+	SUMMARY_TEXT, /* on stderr */
+	SUMMARY_JSON, /* one object on stdout */
+};
+
+/* --preserve attributes, as a bit set */
+#define PRESERVE_MODE       (1u << 0) /* permission bits and POSIX ACLs */
+#define PRESERVE_OWNERSHIP  (1u << 1) /* uid and gid */
+#define PRESERVE_TIMESTAMPS (1u << 2) /* atime and mtime, nanoseconds */
+#define PRESERVE_LINKS      (1u << 3) /* hard links inside the copy */
+#define PRESERVE_XATTR      (1u << 4) /* extended attributes */
+#define PRESERVE_ALL                                                                \
+	(PRESERVE_MODE | PRESERVE_OWNERSHIP | PRESERVE_TIMESTAMPS | PRESERVE_LINKS | \
+	 PRESERVE_XATTR)
+
+/* Limits of SPEC section 8 ("Value limits"). */
+#define PCOPY_JOBS_MAX        1024
+#define PCOPY_QUEUE_DEPTH_MAX 4096
+#define PCOPY_CHUNK_SIZE_MIN  (64ull << 10)
+#define PCOPY_CHUNK_SIZE_MAX  (1ull << 40)
+#define PCOPY_CHUNK_SIZE_DEFAULT (64ull << 20)
+#define PCOPY_QUEUE_DEPTH_DEFAULT 64
+
+struct pcopy_opts {
+	unsigned preserve;          /* PRESERVE_* bits */
+	enum deref_mode deref;      /* symlink handling for sources */
+	bool force;                 /* -f: replace unwritable destination files */
+	bool no_clobber;            /* -n: never overwrite an existing file */
+	bool update;                /* -u: copy only newer or missing files */
+	bool one_file_system;       /* -x: do not descend into other mounts */
+	bool no_target_dir;         /* -T: treat DEST as a normal file */
+	const char *target_dir;     /* -t DIR, or NULL; borrowed from argv */
+	enum reflink_mode reflink;  /* --reflink */
+	enum sparse_mode sparse;    /* --sparse */
+	const char **excludes;      /* --exclude patterns; owned array, borrowed strings */
+	size_t nr_excludes;
+	bool verbose;               /* -v: name each entry on stdout */
+	bool quiet;                 /* -q: nothing but errors (and --summary) */
+	bool dry_run;               /* --dry-run: list, write nothing */
+	bool verify;                /* --verify: hash-compare after copying */
+	bool fsync;                 /* --fsync: durable before success */
+	enum backend_kind backend;  /* -B */
+	unsigned jobs;              /* -j: workers, 1..PCOPY_JOBS_MAX */
+	unsigned queue_depth;       /* --queue-depth, 1..PCOPY_QUEUE_DEPTH_MAX */
+	uint64_t chunk_size;        /* --chunk-size in bytes */
+	enum progress_mode progress;
+	enum summary_mode summary;
+	const char **sources;       /* source operands; owned array, borrowed strings */
+	size_t nr_sources;
+	const char *dest;           /* destination operand (or the -t directory) */
+	mode_t umask;               /* the process umask at start-up */
+};
+
+/* Fill @opts with the defaults pcopy has before any option is parsed. */
+void opts_init(struct pcopy_opts *opts);
+
+/* Free what cli_parse() allocated inside @opts (not the struct itself). */
+void opts_release(struct pcopy_opts *opts);
+
+#endif /* PCOPY_OPTIONS_H */

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one progress reporter every backend feeds, and the owner of pcopy's
+ * output streams: progress display, -v lines, error messages and the final
+ * summary all go through it so that they never interleave mid-line.
+ *
+ * Counters are per thread ("slots"): each thread that reports calls
+ * progress_bind_slot() once, then progress_count() writes only its own
+ * cache line with relaxed atomics, so workers never contend on a lock.
+ * The display thread sums the slots.
+ *
+ * Every function accepts p == NULL and then does nothing (or, for the
+ * output functions, writes directly without a display to clear).
+ */
+#ifndef PCOPY_PROGRESS_H
+#define PCOPY_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct pcopy_opts;
+struct progress;
+
+/* What a progress_count() call counts. */
+enum progress_counter {
+	PC_BYTES,              /* bytes of regular-file data written */
+	PC_FILES,              /* regular files whose data was copied */
+	PC_DIRS,               /* directories created or updated */
+	PC_SYMLINKS,           /* symbolic links created */
+	PC_HARDLINKS,          /* hard links created (not data copies) */
+	PC_SPECIALS,           /* FIFOs, sockets and device nodes created */
+	PC_SKIPPED_UNCHANGED,  /* -u: destination already up to date */
+	PC_SKIPPED_NO_CLOBBER, /* -n: destination exists, left alone */
+	PC_SKIPPED_EXCLUDED,   /* --exclude matched */
+	PC_ERRORS,             /* entries that failed (counted by report_error) */
+	NR_PROGRESS_COUNTERS
+};
+
+/* Totals discovered by the walker; grow until progress_walk_done(). */
+enum progress_total {
+	PT_FILES, /* regular files to copy */
+	PT_BYTES, /* their logical size */
+	NR_PROGRESS_TOTALS
+};
+
+/* A sum of every slot at one moment (for summaries and tests). */
+struct progress_snapshot {
+	uint64_t count[NR_PROGRESS_COUNTERS];
+	uint64_t total[NR_PROGRESS_TOTALS];
+	bool walk_done;
+	double elapsed; /* seconds since progress_new() */
+};
+
+/* A clock in nanoseconds; injectable so that tests control time. */
+typedef uint64_t (*progress_clock_fn)(void);
+
+/*
+ * Create the reporter for @opts (progress mode, -q, -v, summary) with room
+ * for @nr_slots reporting threads. @clock may be NULL for CLOCK_MONOTONIC.
+ * @backend_name is recorded for the summary. Never returns NULL.
+ */
+struct progress *progress_new(const struct pcopy_opts *opts, unsigned nr_slots,
+			      const char *backend_name, progress_clock_fn clock);
+
+/* Start the display (a thread for bar/plain/json); no-op for none. */
+void progress_start(struct progress *p);
+
+/*
+ * Bind the calling thread to @slot (0 .. nr_slots-1) for progress_count().
+ * A thread that never binds uses slot 0. Each slot must be written by one
+ * thread at a time.
+ */
+void progress_bind_slot(struct progress *p, unsigned slot);
+
+/* Add @n to counter @c in the calling thread's slot. Lock-free. */
+void progress_count(struct progress *p, enum progress_counter c, uint64_t n);
+
+/* Add @n to the walker's total @t (walker thread only). */
+void progress_add_total(struct progress *p, enum progress_total t, uint64_t n);
+
+/* The walk has ended: the totals are final. */
+void progress_walk_done(struct progress *p);
+
+/* Sum the slots now. Thread-safe. */
+void progress_snapshot(struct progress *p, struct progress_snapshot *snap);
+
+/*
+ * -v / --dry-run line: "'SRC' -> 'DST'" on stdout, quoted as cp -v does,
+ * written whole (never interleaved). Silent under -q. Thread-safe.
+ */
+void progress_verbose(struct progress *p, const char *src, const char *dst);
+
+/*
+ * Print an error or warning line "pcopy: <quoted path>: <message>" on
+ * stderr (or a {"event":"error",...} object in json mode), after clearing
+ * the bar. @err is a negative errno or a PCOPY_E* code (report.h) and goes
+ * into the JSON "errno" field. @path may be NULL. Thread-safe. Does not
+ * count: report_error() counts and calls this.
+ */
+void progress_message(struct progress *p, const char *path, const char *message, int err);
+
+/*
+ * Stop the display, print the last progress line ("done" event in json
+ * mode, with @exit_status) and the --summary, then free *pp and set it to
+ * NULL.
+ */
+void progress_finish(struct progress **pp, int exit_status);
+
+#endif /* PCOPY_PROGRESS_H */
