@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/types.h>
+
+#include "pcopy/meta.h"
 #include "pcopy/options.h"
 
 struct engine;
@@ -25,12 +28,15 @@ struct progress;
  */
 struct worker_ctx {
 	struct engine *engine;
-	unsigned slot;     /* progress slot of this worker */
-	char *buf;         /* read/write bounce buffer, WORKER_BUF_SIZE */
-	char *xattr_list;  /* flistxattr scratch; grows */
-	size_t xattr_list_size;
-	char *xattr_value; /* fgetxattr scratch; grows */
-	size_t xattr_value_size;
+	unsigned slot;           /* progress slot of this worker */
+	char *buf;               /* read/write bounce buffer, WORKER_BUF_SIZE */
+	struct xattr_scratch xattr; /* buffers for copying extended attributes */
+	/* What the file systems of the last (source, destination) pair refused,
+	 * so that a refused FICLONE or copy_file_range is tried once, not per file. */
+	dev_t caps_src_dev, caps_dst_dev;
+	bool caps_known;
+	bool no_reflink;         /* FICLONE refused for this pair */
+	bool no_copy_range;      /* copy_file_range refused for this pair */
 };
 
 #define WORKER_BUF_SIZE (1u << 20)
@@ -60,6 +66,17 @@ int engine_run_job(struct worker_ctx *w, struct job *job);
  * be called from any worker thread, or from a backend's collector.
  */
 void engine_job_done(struct engine *engine, struct job *job, int err);
+
+/*
+ * Drop one reference to @dir. The last one applies the directory's
+ * metadata (its children are all done), closes it and releases its
+ * parent in turn. Thread-safe.
+ */
+struct dir_node;
+void engine_dir_release(struct engine *engine, struct dir_node *dir);
+
+/* Count a new struct dir_node (the walker calls it for each one it makes). */
+void engine_dir_track(struct engine *engine);
 
 /* The options of the run. */
 const struct pcopy_opts *engine_opts(const struct engine *engine);

@@ -34,6 +34,7 @@ struct dir_node {
 	bool dst_fresh;          /* created by us: holds no entries we did not make */
 	bool meta_pending;       /* metadata must be applied when refs reaches 0 */
 	gid_t new_file_gid;      /* group a new file gets here (setgid dirs) */
+	dev_t dst_dev;           /* file system of the destination directory */
 };
 
 /* What a job does. */
@@ -64,7 +65,11 @@ struct job {
 	uint64_t length;
 
 	struct hardlink_group *group; /* JOB_FILE with nlink > 1: its group, or NULL */
-	struct job *next;             /* free for the current owner's queue */
+	bool follow;          /* open the source following a symlink (-L, -H) */
+	bool finalized;       /* JOB_CHUNK: this chunk finished its file_task */
+	bool published;       /* the destination name now holds this entry */
+	unsigned char skipped; /* set by the run: PC_SKIPPED_* counter, or 0 */
+	struct job *next;     /* free for the current owner's queue */
 };
 
 /*
@@ -76,9 +81,10 @@ struct file_task {
 	int src_fd;             /* source, read with explicit offsets */
 	int dst_fd;             /* unnamed destination (O_TMPFILE or temp name) */
 	char *tmp_name;         /* temporary name when O_TMPFILE was refused, or NULL */
+	bool may_exist;         /* the final name may have to be replaced */
 	atomic_uint chunks_left;
 	atomic_int first_err;   /* first error of any chunk, 0 if none */
-	atomic_bool changed;    /* a chunk saw the source change */
+	int final_err;          /* the file's result, set by the last chunk */
 };
 
 /* Allocate a job of @kind in @dir (taking a reference on it). */

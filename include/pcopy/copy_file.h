@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Data movement of one regular file or one range of it: reflink (FICLONE)
+ * when --reflink allows, else copy_file_range, else read/write; holes kept
+ * with SEEK_DATA/SEEK_HOLE. Shared by every backend. Metadata and naming
+ * are not done here (meta.h, dest.h).
+ */
+#ifndef PCOPY_COPY_FILE_H
+#define PCOPY_COPY_FILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+struct worker_ctx;
+
+/*
+ * Try to clone all of @src_fd into @dst_fd. Returns 0 when cloned, 1 when
+ * the file system cannot clone (the caller copies instead; remembered per
+ * file-system pair in @w), or a negative errno. Honors --reflink: NEVER
+ * returns 1 at once; ALWAYS turns "cannot clone" into -EOPNOTSUPP.
+ */
+int copy_try_reflink(struct worker_ctx *w, int src_fd, int dst_fd, const struct stat *src_st);
+
+/*
+ * Tell @w which pair of file systems the next file goes between, so that
+ * what one of them refused before (FICLONE, copy_file_range) is not tried
+ * again for every file. Call before copy_try_reflink()/copy_range().
+ */
+void copy_select_pair(struct worker_ctx *w, dev_t src_dev, dev_t dst_dev);
+
+/*
+ * Copy bytes [@offset, @offset + @length) of @src_fd to the same offsets of
+ * @dst_fd, keeping holes per --sparse (@src_st tells whether the source is
+ * sparse at all). The destination must already be at least as long as the
+ * range's holes need (callers ftruncate). Counts bytes into the progress
+ * reporter as they are written. Stops early with -EINTR when the run is
+ * interrupted. Returns 0 or a negative errno; *shrunk is set when the
+ * source ended before the range did.
+ */
+int copy_range(struct worker_ctx *w, int src_fd, int dst_fd, const struct stat *src_st,
+	       uint64_t offset, uint64_t length, bool *shrunk);
+
+/* True if @st looks sparse (fewer blocks than its size needs). */
+bool copy_is_sparse(const struct stat *st);
+
+#endif /* PCOPY_COPY_FILE_H */

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Atomic placement in the destination: a file is written with no name (or
+ * a hidden temporary name) and gets its final name only when complete.
+ * Everything is relative to a directory descriptor, and nothing follows a
+ * symlink planted in the destination.
+ */
+#ifndef PCOPY_DEST_H
+#define PCOPY_DEST_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/*
+ * Open a new, unnamed regular file for writing in @dirfd with permission
+ * bits @mode: O_TMPFILE where the file system has it, else a hidden
+ * ".pcopy.<name>.<random>" created O_EXCL, whose name is returned in
+ * *tmp_name (malloc'd; NULL for O_TMPFILE). Returns the descriptor or a
+ * negative errno.
+ */
+int dest_create_tmp(int dirfd, const char *name, mode_t mode, char **tmp_name);
+
+/*
+ * Give the finished file @fd (from dest_create_tmp) its final @name in
+ * @dirfd. When @may_exist, an existing non-directory entry under @name
+ * (file, symlink, ...) is atomically replaced; a directory there gives
+ * -PCOPY_EOVERWRITE_DIR. On failure the temporary is removed and
+ * *tmp_name freed. Returns 0 or a negative error.
+ */
+int dest_publish(int fd, char **tmp_name, int dirfd, const char *name, bool may_exist);
+
+/* Remove the temporary of an abandoned file (if it has a name). */
+void dest_abort(int dirfd, char **tmp_name);
+
+/*
+ * Create a hidden, unique name next to @name for an entry made by
+ * @make(dirfd, tmp, arg) (symlinkat, mknodat, linkat ...), then rename it
+ * over @name. Used to replace existing entries atomically. Returns 0 or a
+ * negative error.
+ */
+int dest_replace_with(int dirfd, const char *name, int (*make)(int dirfd, const char *tmp,
+							       void *arg),
+		      void *arg);
+
+/* Generate a temporary name for @name into @buf (NAME_MAX + 1 bytes). */
+void dest_tmp_name(const char *name, char *buf);
+
+/* For tests: force the temporary-name path even where O_TMPFILE works. */
+void dest_disable_tmpfile(bool disable);
+
+#endif /* PCOPY_DEST_H */

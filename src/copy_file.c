@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: MIT
+/* Copy data from one file to another: clone, in-kernel copy, or read/write. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "pcopy/copy_file.h"
+#include "pcopy/engine.h"
+#include "pcopy/progress.h"
+#include "pcopy/util.h"
+
+/* One copy_file_range call moves at most this much, so that an interrupt
+ * is noticed soon and progress moves on huge files. */
+#define COPY_RANGE_STEP (64ull << 20)
+
+/* Forget what we learned when the pair of file systems changes. */
+void copy_select_pair(struct worker_ctx *w, dev_t src_dev, dev_t dst_dev)
+{
+	if (w->caps_known && w->caps_src_dev == src_dev && w->caps_dst_dev == dst_dev)
+		return;
+	w->caps_known = true;
+	w->caps_src_dev = src_dev;
+	w->caps_dst_dev = dst_dev;
+	w->no_reflink = false;
+	w->no_copy_range = false;
+}
+
+bool copy_is_sparse(const struct stat *st)
+{
+	return (uint64_t)st->st_blocks * 512 < (uint64_t)st->st_size;
+}
+
+static bool is_clone_unsupported(int err)
+{
+	return err == -EOPNOTSUPP || err == -ENOTTY || err == -EXDEV || err == -EINVAL ||
+	       err == -ENOSYS || err == -EBADF || err == -EPERM;
+}
+
+int copy_try_reflink(struct worker_ctx *w, int src_fd, int dst_fd, const struct stat *src_st)
+{
+	const struct pcopy_opts *opts = engine_opts(w->engine);
+	int err;
+
+	if (opts->reflink == REFLINK_NEVER)
+		return 1;
+	if (w->no_reflink)
+		return opts->reflink == REFLINK_ALWAYS ? -EOPNOTSUPP : 1;
+	if (ioctl(dst_fd, FICLONE, src_fd) == 0) {
+		progress_count(engine_progress(w->engine), PC_BYTES, (uint64_t)src_st->st_size);
+		return 0;
+	}
+	err = neg_errno();
+	if (!is_clone_unsupported(err))
+		return err;
+	w->no_reflink = true;
+	return opts->reflink == REFLINK_ALWAYS ? -EOPNOTSUPP : 1;
+}
+
+static bool is_copy_range_unsupported(int err)
+{
+	return err == -EXDEV || err == -EINVAL || err == -EOPNOTSUPP || err == -ENOSYS ||
+	       err == -EBADF || err == -EPERM || err == -ETXTBSY;
+}
+
+static bool all_zero(const char *p, size_t n)
+{
+	return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
+}
+
+/*
+ * Copy with pread/pwrite through the worker's buffer. With --sparse=always
+ * zero blocks are skipped so that they become holes (the caller sized the
+ * file, so skipped tails read back as zeros).
+ */
+static int copy_rw(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, uint64_t end,
+		   bool make_holes, bool *shrunk)
+{
+	struct progress *p = engine_progress(w->engine);
+
+	while (off < end) {
+		size_t want = end - off < WORKER_BUF_SIZE ? end - off : WORKER_BUF_SIZE;
+		ssize_t n = pread(src_fd, w->buf, want, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		if (n == 0) {
+			*shrunk = true;
+			return 0;
+		}
+		if (!(make_holes && all_zero(w->buf, (size_t)n))) {
+			for (ssize_t done = 0; done < n;) {
+				ssize_t m = pwrite(dst_fd, w->buf + done, (size_t)(n - done),
+						   (off_t)(off + done));
+
+				if (m < 0) {
+					if (errno == EINTR)
+						continue;
+					return neg_errno();
+				}
+				done += m;
+			}
+		}
+		off += (uint64_t)n;
+		progress_count(p, PC_BYTES, (uint64_t)n);
+		if (engine_stopping(w->engine))
+			return -EINTR;
+	}
+	return 0;
+}
+
+/* Copy one data region with copy_file_range, falling back to read/write. */
+static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, uint64_t end,
+		       bool *shrunk)
+{
+	const struct pcopy_opts *opts = engine_opts(w->engine);
+	struct progress *p = engine_progress(w->engine);
+
+	if (opts->sparse == SPARSE_ALWAYS)
+		return copy_rw(w, src_fd, dst_fd, off, end, true, shrunk);
+	/* copy_file_range may share extents; --sparse=never and
+	 * --reflink=never ask for real bytes, as coreutils 9.4 decided. */
+	if (opts->sparse == SPARSE_NEVER || opts->reflink == REFLINK_NEVER || w->no_copy_range)
+		return copy_rw(w, src_fd, dst_fd, off, end, false, shrunk);
+	while (off < end) {
+		uint64_t step = end - off < COPY_RANGE_STEP ? end - off : COPY_RANGE_STEP;
+		loff_t in = (loff_t)off, out = (loff_t)off;
+		ssize_t n = copy_file_range(src_fd, &in, dst_fd, &out, step, 0);
+
+		if (n < 0) {
+			int err = neg_errno();
+
+			if (err == -EINTR)
+				continue;
+			if (!is_copy_range_unsupported(err))
+				return err;
+			w->no_copy_range = true;
+			return copy_rw(w, src_fd, dst_fd, off, end, false, shrunk);
+		}
+		if (n == 0) {
+			*shrunk = true;
+			return 0;
+		}
+		off += (uint64_t)n;
+		progress_count(p, PC_BYTES, (uint64_t)n);
+		if (engine_stopping(w->engine))
+			return -EINTR;
+	}
+	return 0;
+}
+
+/*
+ * Walk the data regions of a sparse source with SEEK_DATA/SEEK_HOLE and
+ * copy only those; holes stay holes. Every step must move forward, else
+ * (a file system that lies, as in coreutils 9.9's loop) copy the rest whole.
+ */
+static int copy_sparse(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, uint64_t end,
+		       bool *shrunk)
+{
+	struct progress *p = engine_progress(w->engine);
+
+	/* Holes count as copied: progress is in logical bytes. */
+	while (off < end) {
+		off_t data = lseek(src_fd, (off_t)off, SEEK_DATA);
+		off_t hole;
+		int err;
+
+		if (data < 0) {
+			if (errno == ENXIO)
+				break; /* only a hole until EOF */
+			return copy_region(w, src_fd, dst_fd, off, end, shrunk);
+		}
+		if ((uint64_t)data < off)
+			return copy_region(w, src_fd, dst_fd, off, end, shrunk);
+		if ((uint64_t)data >= end)
+			break;
+		hole = lseek(src_fd, data, SEEK_HOLE);
+		if (hole < 0 || hole <= data)
+			return copy_region(w, src_fd, dst_fd, off, end, shrunk);
+		progress_count(p, PC_BYTES, (uint64_t)data - off);
+		if ((uint64_t)hole > end)
+			hole = (off_t)end;
+		err = copy_region(w, src_fd, dst_fd, (uint64_t)data, (uint64_t)hole, shrunk);
+		if (err || *shrunk)
+			return err;
+		off = (uint64_t)hole;
+	}
+	progress_count(p, PC_BYTES, end > off ? end - off : 0);
+	return 0;
+}
+
+int copy_range(struct worker_ctx *w, int src_fd, int dst_fd, const struct stat *src_st,
+	       uint64_t offset, uint64_t length, bool *shrunk)
+{
+	const struct pcopy_opts *opts = engine_opts(w->engine);
+	uint64_t end = offset + length;
+
+	*shrunk = false;
+	if (length == 0)
+		return 0;
+	if (opts->sparse == SPARSE_AUTO && copy_is_sparse(src_st))
+		return copy_sparse(w, src_fd, dst_fd, offset, end, shrunk);
+	return copy_region(w, src_fd, dst_fd, offset, end, shrunk);
+}

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The engine owns a run: it sets up the process, starts the backend, runs
+ * the walker, retires finished jobs, closes directories once their last
+ * child is done, and turns the outcome into an exit status.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "job_run.h"
+#include "pcopy/backend.h"
+#include "pcopy/engine.h"
+#include "pcopy/hardlink.h"
+#include "pcopy/job.h"
+#include "pcopy/progress.h"
+#include "pcopy/report.h"
+#include "pcopy/util.h"
+#include "pcopy/walk.h"
+
+struct engine {
+	const struct pcopy_opts *opts;  /* borrowed from main */
+	struct progress *progress;      /* owned */
+	struct backend *backend;        /* owned */
+	struct hardlink_map *links;     /* owned; NULL unless links are preserved */
+	atomic_uint nr_dirs;            /* directories still open, for the final check */
+};
+
+/*
+ * The only state a signal handler touches (it may only set a flag). It is
+ * process-wide by nature: one run per process.
+ */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	/* A second interrupt means "now": temporaries are O_TMPFILE (no
+	 * name) in the common case, so nothing is left under a final name. */
+	if (stop_signal)
+		_exit(128 + sig);
+	stop_signal = sig;
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Deep trees keep two descriptors per level open: allow as many as we may. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+bool engine_stopping(const struct engine *engine)
+{
+	(void)engine;
+	return stop_signal != 0;
+}
+
+const struct pcopy_opts *engine_opts(const struct engine *engine)
+{
+	return engine->opts;
+}
+
+struct progress *engine_progress(const struct engine *engine)
+{
+	return engine->progress;
+}
+
+void worker_ctx_init(struct worker_ctx *w, struct engine *engine, unsigned slot)
+{
+	memset(w, 0, sizeof(*w));
+	w->engine = engine;
+	w->slot = slot;
+	w->buf = xmalloc(WORKER_BUF_SIZE);
+}
+
+void worker_ctx_release(struct worker_ctx *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	xattr_scratch_release(&w->xattr);
+}
+
+/* Apply a finished directory's metadata; its children are all in place. */
+static void finish_dir(struct engine *engine, struct dir_node *dir)
+{
+	struct xattr_scratch x = { 0 };
+	int err;
+
+	if (!dir->meta_pending || engine_stopping(engine))
+		return;
+	err = meta_apply_fd(engine->opts, &x, dir->dst_dirfd, dir->src_dirfd, &dir->st,
+			    dir->new_file_gid, dir->dst_fresh);
+	xattr_scratch_release(&x);
+	if (err) {
+		char *path = dir_dst_path(dir->parent, dir->dst_name);
+
+		report_error(engine->progress, path, err);
+		free(path);
+	}
+	progress_count(engine->progress, PC_DIRS, 1);
+}
+
+void engine_dir_release(struct engine *engine, struct dir_node *dir)
+{
+	/* A loop, not recursion: a 10,000-deep chain may close at once. */
+	while (dir && atomic_fetch_sub(&dir->refs, 1) == 1) {
+		struct dir_node *parent = dir->parent;
+
+		if (!dir->is_root)
+			finish_dir(engine, dir);
+		if (dir->src_dirfd >= 0)
+			close(dir->src_dirfd);
+		close_quietly(dir->dst_dirfd);
+		free(dir->src_name);
+		free(dir->dst_name);
+		free(dir);
+		atomic_fetch_sub(&engine->nr_dirs, 1);
+		dir = parent;
+	}
+}
+
+void engine_dir_track(struct engine *engine)
+{
+	atomic_fetch_add(&engine->nr_dirs, 1);
+}
+
+static void count_done(struct engine *engine, const struct job *job)
+{
+	static const enum progress_counter kind_counter[] = {
+		[JOB_FILE] = PC_FILES,
+		[JOB_CHUNK] = PC_FILES,
+		[JOB_SYMLINK] = PC_SYMLINKS,
+		[JOB_SPECIAL] = PC_SPECIALS,
+		[JOB_HARDLINK] = PC_HARDLINKS,
+	};
+
+	if (job->skipped) {
+		progress_count(engine->progress, job->skipped, 1);
+		return;
+	}
+	progress_count(engine->progress, kind_counter[job->kind], 1);
+	if (engine->opts->verbose) {
+		char *src = job_src_path(job), *dst = job_dst_path(job);
+
+		progress_verbose(engine->progress, src, dst);
+		free(src);
+		free(dst);
+	}
+}
+
+/* Report, count and free one finished job (not its hard-link followers). */
+static void retire(struct engine *engine, struct job *job, int err)
+{
+	struct dir_node *dir = job->dir, *link_dir = job->link_dir;
+
+	if (err == -EINTR && engine_stopping(engine)) {
+		/* Interrupted: not an error of this file. */
+	} else if (err) {
+		char *path = job_src_path(job);
+
+		report_error(engine->progress, path, err);
+		free(path);
+		/* The data landed even though the source moved under us. */
+		if (err == -PCOPY_ECHANGED && job->published)
+			count_done(engine, job);
+	} else {
+		count_done(engine, job);
+	}
+	job_free(job);
+	if (link_dir)
+		engine_dir_release(engine, link_dir);
+	engine_dir_release(engine, dir);
+}
+
+/* The copy of a hard-link group is done: make (or fail) its parked links. */
+static void release_parked(struct engine *engine, struct job *job, int err)
+{
+	struct job *parked = hardlink_complete(engine->links, job, job->published ? 0 : err);
+
+	while (parked) {
+		struct job *next = parked->next;
+		int e = job->published ? (engine_stopping(engine) ? -EINTR
+								  : job_run_hardlink(parked))
+				       : err;
+
+		parked->next = NULL;
+		retire(engine, parked, e);
+		parked = next;
+	}
+}
+
+void engine_job_done(struct engine *engine, struct job *job, int err)
+{
+	if (job->kind == JOB_CHUNK) {
+		struct file_task *task = job->task;
+		bool last = job->finalized;
+
+		/* Only the file's result is reported, once, by its last chunk. */
+		engine_dir_release(engine, job->dir);
+		job_free(job);
+		if (!last)
+			return;
+		job = task->file_job;
+		err = task->final_err;
+		free(task);
+	}
+	if (job->group)
+		release_parked(engine, job, err);
+	retire(engine, job, err);
+}
+
+static int exit_status(struct engine *engine)
+{
+	struct progress_snapshot snap;
+
+	if (stop_signal)
+		return 128 + stop_signal;
+	progress_snapshot(engine->progress, &snap);
+	return snap.count[PC_ERRORS] ? 1 : 0;
+}
+
+int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
+{
+	const struct backend_ops *ops = backend_ops_for(kind);
+	struct engine engine = { .opts = opts };
+	int err, status;
+
+	if (!ops)
+		die("backend '%s' is not available in this build", backend_kind_name(kind));
+	err = ops->probe();
+	if (err)
+		die("backend '%s' cannot run here: %s", ops->name, strerror(-err));
+	install_signal_handlers();
+	raise_fd_limit();
+	/* Modes are computed exactly by meta_create_mode(); the umask would
+	 * only get in the way (cp -p likewise creates with the source's bits). */
+	umask(0);
+	/* Slots: one per worker, one for the walker, one for the engine. */
+	engine.progress = progress_new(opts, opts->jobs + 2, ops->name, NULL);
+	progress_bind_slot(engine.progress, opts->jobs);
+	if (opts->preserve & PRESERVE_LINKS)
+		engine.links = hardlink_map_new(&engine);
+	engine.backend = ops->start(&engine, opts, &err);
+	if (!engine.backend)
+		die("cannot start the %s backend: %s", ops->name, strerror(-err));
+	progress_start(engine.progress);
+
+	walk_run(&engine, engine.backend, engine.links);
+
+	engine.backend->ops->finish(engine.backend);
+	hardlink_map_free(&engine.links);
+	if (atomic_load(&engine.nr_dirs) != 0 && !stop_signal)
+		BUG("%u directories still open after the run", atomic_load(&engine.nr_dirs));
+	engine.backend->ops->destroy(engine.backend);
+	status = exit_status(&engine);
+	progress_finish(&engine.progress, status);
+	return status;
+}

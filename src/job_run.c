@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What each kind of job does, shared by every backend: copy a file (or one
+ * chunk of it), recreate a symlink or special file, make a hard link.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "job_run.h"
+#include "pcopy/copy_file.h"
+#include "pcopy/dest.h"
+#include "pcopy/engine.h"
+#include "pcopy/job.h"
+#include "pcopy/meta.h"
+#include "pcopy/progress.h"
+#include "pcopy/report.h"
+#include "pcopy/util.h"
+
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* -u: the destination is as new as the source and, at equal mtimes, the same size. */
+static bool is_up_to_date(const struct stat *src, const struct stat *dst)
+{
+	if (dst->st_mtim.tv_sec != src->st_mtim.tv_sec)
+		return dst->st_mtim.tv_sec > src->st_mtim.tv_sec;
+	if (dst->st_mtim.tv_nsec != src->st_mtim.tv_nsec)
+		return dst->st_mtim.tv_nsec > src->st_mtim.tv_nsec;
+	return !S_ISREG(src->st_mode) || dst->st_size == src->st_size;
+}
+
+int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
+{
+	const struct pcopy_opts *opts = engine_opts(w->engine);
+	struct stat dst;
+
+	*may_exist = false;
+	if (job->dir->dst_fresh)
+		return 0;
+	if (fstatat(job->dir->dst_dirfd, job->dst_name, &dst, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : neg_errno();
+	*may_exist = true;
+	if (S_ISDIR(dst.st_mode))
+		return -PCOPY_EOVERWRITE_DIR;
+	if (dst.st_dev == job->st.st_dev && dst.st_ino == job->st.st_ino)
+		return -PCOPY_ESAME_FILE;
+	if (opts->no_clobber) {
+		job->skipped = PC_SKIPPED_NO_CLOBBER;
+		return 1;
+	}
+	if (opts->update && is_up_to_date(&job->st, &dst)) {
+		job->skipped = PC_SKIPPED_UNCHANGED;
+		return 1;
+	}
+	/* As cp: without -f, a file the user may not write is not replaced. */
+	if (!opts->force && S_ISREG(dst.st_mode) &&
+	    faccessat(job->dir->dst_dirfd, job->dst_name, W_OK, AT_EACCESS) < 0 &&
+	    errno == EACCES)
+		return -PCOPY_ENOTWRITABLE;
+	return 0;
+}
+
+int job_open_source(struct job *job)
+{
+	/* O_NONBLOCK: if the file was swapped for a FIFO since the walk,
+	 * the open must not wait for a writer. */
+	int flags = O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (job->follow ? 0 : O_NOFOLLOW);
+	int fd = openat(job->dir->src_dirfd, job->name, flags);
+
+	if (fd < 0)
+		return errno == ENOENT ? -PCOPY_EVANISHED : neg_errno();
+	return fd;
+}
+
+/* Did the source change between the walk and the end of the copy? */
+static bool source_changed(int src_fd, const struct stat *seen)
+{
+	struct stat now;
+
+	if (fstat(src_fd, &now) < 0)
+		return false;
+	return now.st_ino != seen->st_ino || now.st_dev != seen->st_dev ||
+	       now.st_size != seen->st_size || !same_time(&now.st_mtim, &seen->st_mtim);
+}
+
+int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_fd,
+		    char **tmp_name, bool may_exist, int err, bool shrunk)
+{
+	const struct pcopy_opts *opts = engine_opts(w->engine);
+	struct dir_node *dir = job->dir;
+	bool changed = false;
+	int meta_err = 0;
+
+	if (!err) {
+		changed = shrunk || source_changed(src_fd, &job->st);
+		meta_err = meta_apply_fd(opts, &w->xattr, dst_fd, src_fd, &job->st,
+					 dir->new_file_gid, true);
+		err = dest_publish(dst_fd, tmp_name, dir->dst_dirfd, job->dst_name, may_exist);
+		job->published = !err;
+	} else {
+		dest_abort(dir->dst_dirfd, tmp_name);
+	}
+	close_quietly(dst_fd);
+	close_quietly(src_fd);
+	if (err)
+		return err;
+	return changed ? -PCOPY_ECHANGED : meta_err;
+}
+
+/* JOB_FILE: the whole file in this worker. */
+static int run_file(struct worker_ctx *w, struct job *job)
+{
+	const struct pcopy_opts *opts = engine_opts(w->engine);
+	char *tmp_name = NULL;
+	bool may_exist, shrunk = false;
+	int src_fd, dst_fd, err;
+
+	err = job_precheck(w, job, &may_exist);
+	if (err)
+		return err > 0 ? 0 : err;
+	src_fd = job_open_source(job);
+	if (src_fd < 0)
+		return src_fd;
+	dst_fd = dest_create_tmp(job->dir->dst_dirfd, job->dst_name,
+				 meta_create_mode(opts, &job->st), &tmp_name);
+	if (dst_fd < 0) {
+		close_quietly(src_fd);
+		return dst_fd;
+	}
+	copy_select_pair(w, job->st.st_dev, job->dir->dst_dev);
+	err = job->st.st_size ? copy_try_reflink(w, src_fd, dst_fd, &job->st) : 0;
+	if (err == 1) {
+		err = copy_range(w, src_fd, dst_fd, &job->st, 0, (uint64_t)job->st.st_size, &shrunk);
+		/* A trailing hole is not written: give the file its length. */
+		if (!err && !shrunk && copy_is_sparse(&job->st) && opts->sparse != SPARSE_NEVER &&
+		    ftruncate(dst_fd, job->st.st_size) < 0)
+			err = neg_errno();
+		if (!err && opts->sparse == SPARSE_ALWAYS && ftruncate(dst_fd, job->st.st_size) < 0)
+			err = neg_errno();
+	}
+	return job_finish_file(w, job, src_fd, dst_fd, &tmp_name, may_exist, err, shrunk);
+}
+
+/* Keep the first error any chunk of @task met. */
+static void task_fail(struct file_task *task, int err)
+{
+	int none = 0;
+
+	atomic_compare_exchange_strong(&task->first_err, &none, err);
+}
+
+/* JOB_CHUNK: one range; the last chunk of the file finishes the file. */
+static int run_chunk(struct worker_ctx *w, struct job *job)
+{
+	struct file_task *task = job->task;
+	struct job *file = task->file_job;
+	bool shrunk = false;
+	int err = 0;
+
+	if (engine_stopping(w->engine))
+		task_fail(task, -EINTR);
+	if (!atomic_load(&task->first_err)) {
+		copy_select_pair(w, file->st.st_dev, file->dir->dst_dev);
+		err = copy_range(w, task->src_fd, task->dst_fd, &file->st, job->offset,
+				 job->length, &shrunk);
+		if (!err && shrunk)
+			err = -PCOPY_ECHANGED;
+		if (err)
+			task_fail(task, err);
+	}
+	if (atomic_fetch_sub(&task->chunks_left, 1) != 1)
+		return err;
+	/* Last chunk: every other chunk has returned, we own the file now. */
+	err = atomic_load(&task->first_err);
+	shrunk = err == -PCOPY_ECHANGED;
+	if (shrunk)
+		err = 0;
+	task->final_err = job_finish_file(w, file, task->src_fd, task->dst_fd, &task->tmp_name,
+					  task->may_exist, err, shrunk);
+	job->finalized = true;
+	return task->final_err;
+}
+
+/* Read a symlink's target whatever its length. Returns malloc'd text or NULL. */
+static char *read_link(int dirfd, const char *name, size_t hint, int *err)
+{
+	size_t size = hint + 1 > 64 ? hint + 1 : 64;
+
+	for (;;) {
+		char *buf = xmalloc(size);
+		ssize_t n = readlinkat(dirfd, name, buf, size);
+
+		if (n < 0) {
+			*err = errno == ENOENT ? -PCOPY_EVANISHED : neg_errno();
+			free(buf);
+			return NULL;
+		}
+		if ((size_t)n < size) {
+			buf[n] = '\0';
+			return buf;
+		}
+		free(buf);
+		size *= 2;
+	}
+}
+
+static int make_symlink(int dirfd, const char *name, void *target)
+{
+	return symlinkat(target, dirfd, name) == 0 ? 0 : neg_errno();
+}
+
+/* JOB_SYMLINK: recreate the link with the same target text. */
+static int run_symlink(struct worker_ctx *w, struct job *job)
+{
+	const struct pcopy_opts *opts = engine_opts(w->engine);
+	bool may_exist;
+	char *target;
+	int err;
+
+	err = job_precheck(w, job, &may_exist);
+	if (err)
+		return err > 0 ? 0 : err;
+	target = read_link(job->dir->src_dirfd, job->name, (size_t)job->st.st_size, &err);
+	if (!target)
+		return err;
+	err = make_symlink(job->dir->dst_dirfd, job->dst_name, target);
+	if (err == -EEXIST && may_exist)
+		err = dest_replace_with(job->dir->dst_dirfd, job->dst_name, make_symlink, target);
+	free(target);
+	if (err)
+		return err;
+	job->published = true;
+	return meta_apply_at(opts, job->dir->dst_dirfd, job->dst_name, &job->st);
+}
+
+struct special {
+	mode_t mode;
+	dev_t rdev;
+};
+
+static int make_special(int dirfd, const char *name, void *arg)
+{
+	const struct special *sp = arg;
+
+	return mknodat(dirfd, name, sp->mode, sp->rdev) == 0 ? 0 : neg_errno();
+}
+
+/* JOB_SPECIAL: a FIFO, socket or device node, made with mknod, never opened. */
+static int run_special(struct worker_ctx *w, struct job *job)
+{
+	const struct pcopy_opts *opts = engine_opts(w->engine);
+	struct special sp = {
+		.mode = (job->st.st_mode & S_IFMT) | meta_create_mode(opts, &job->st),
+		.rdev = job->st.st_rdev,
+	};
+	bool may_exist;
+	int err;
+
+	err = job_precheck(w, job, &may_exist);
+	if (err)
+		return err > 0 ? 0 : err;
+	err = make_special(job->dir->dst_dirfd, job->dst_name, &sp);
+	if (err == -EEXIST && may_exist)
+		err = dest_replace_with(job->dir->dst_dirfd, job->dst_name, make_special, &sp);
+	if (err)
+		return err;
+	job->published = true;
+	return meta_apply_at(opts, job->dir->dst_dirfd, job->dst_name, &job->st);
+}
+
+struct link_src {
+	int dirfd;
+	const char *path;
+};
+
+static int make_link(int dirfd, const char *name, void *arg)
+{
+	const struct link_src *src = arg;
+
+	return linkat(src->dirfd, src->path, dirfd, name, 0) == 0 ? 0 : neg_errno();
+}
+
+/* JOB_HARDLINK: link to the copy made earlier in this run. */
+int job_run_hardlink(struct job *job)
+{
+	struct link_src src = { job->link_dir->dst_dirfd, job->link_name };
+	struct stat a, b;
+	int err;
+
+	err = make_link(job->dir->dst_dirfd, job->dst_name, &src);
+	if (err == -EEXIST && !job->dir->dst_fresh) {
+		/* Already the same inode (a re-run): nothing to do. */
+		if (fstatat(job->dir->dst_dirfd, job->dst_name, &a, AT_SYMLINK_NOFOLLOW) < 0)
+			return neg_errno();
+		if (fstatat(src.dirfd, src.path, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			job->skipped = PC_SKIPPED_UNCHANGED;
+			job->published = true;
+			return 0;
+		}
+		if (S_ISDIR(a.st_mode))
+			return -PCOPY_EOVERWRITE_DIR;
+		err = dest_replace_with(job->dir->dst_dirfd, job->dst_name, make_link, &src);
+	}
+	job->published = !err;
+	return err;
+}
+
+int engine_run_job(struct worker_ctx *w, struct job *job)
+{
+	if (engine_stopping(w->engine) && job->kind != JOB_CHUNK)
+		return -EINTR;
+	switch (job->kind) {
+	case JOB_FILE:
+		return run_file(w, job);
+	case JOB_CHUNK:
+		return run_chunk(w, job);
+	case JOB_SYMLINK:
+		return run_symlink(w, job);
+	case JOB_SPECIAL:
+		return run_special(w, job);
+	case JOB_HARDLINK:
+		return job_run_hardlink(job);
+	}
+	BUG("unknown job kind %d", job->kind);
+}

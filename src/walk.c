@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The walker: reads source directories with getdents64 relative to their
+ * descriptors, creates destination directories, and submits one job per
+ * entry to the backend while earlier jobs are already being copied.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "job_run.h"
+#include "pcopy/backend.h"
+#include "pcopy/copy_file.h"
+#include "pcopy/dest.h"
+#include "pcopy/engine.h"
+#include "pcopy/hardlink.h"
+#include "pcopy/job.h"
+#include "pcopy/progress.h"
+#include "pcopy/report.h"
+#include "pcopy/util.h"
+#include "pcopy/walk.h"
+
+#define DENTS_BUF_SIZE (32u << 10)
+
+/* A directory being listed; its listing resumes at @resume after a child. */
+struct frame {
+	struct dir_node *dir; /* the walker's reference */
+	off_t resume;         /* d_off of the last entry handled */
+	bool seek;            /* lseek to @resume before the next getdents64 */
+};
+
+struct walker {
+	struct engine *engine;          /* borrowed */
+	const struct pcopy_opts *opts;  /* borrowed */
+	struct progress *progress;      /* borrowed */
+	struct backend *backend;        /* borrowed */
+	struct hardlink_map *links;     /* borrowed; NULL unless links are kept */
+	struct worker_ctx w;            /* for the files the walker opens itself */
+	char *dents;                    /* getdents64 buffer; owned */
+	struct frame *frames;           /* the directories being listed; owned */
+	size_t nr_frames, alloc_frames;
+	uint64_t next_id;
+	dev_t root_dev;                 /* -x: file system of the current operand */
+};
+
+static void submit(struct walker *wk, struct job *job)
+{
+	job->id = ++wk->next_id;
+	wk->backend->ops->submit(wk->backend, job);
+}
+
+static void report(struct walker *wk, struct dir_node *dir, const char *name, int err)
+{
+	char *path = dir_src_path(dir, name);
+
+	report_error(wk->progress, path, err);
+	free(path);
+}
+
+static struct dir_node *dir_new(struct walker *wk, struct dir_node *parent)
+{
+	struct dir_node *dir = xcalloc(1, sizeof(*dir));
+
+	atomic_init(&dir->refs, 1);
+	dir->parent = parent;
+	if (parent) {
+		atomic_fetch_add(&parent->refs, 1);
+		dir->depth = parent->depth + 1;
+	}
+	dir->src_dirfd = -1;
+	dir->dst_dirfd = -1;
+	engine_dir_track(wk->engine);
+	return dir;
+}
+
+/* Record what a new file in @dir gets: the directory's group if setgid. */
+static int note_dst_dir(struct dir_node *dir)
+{
+	struct stat st;
+
+	if (fstat(dir->dst_dirfd, &st) < 0)
+		return neg_errno();
+	dir->dst_dev = st.st_dev;
+	dir->new_file_gid = (st.st_mode & S_ISGID) ? st.st_gid : getegid();
+	return 0;
+}
+
+/* Is (dev, ino) one of @dir's ancestors (a cycle through -L or bind mounts)? */
+static bool is_ancestor(const struct dir_node *dir, const struct stat *st)
+{
+	for (; dir && !dir->is_root; dir = dir->parent)
+		if (dir->st.st_ino == st->st_ino && dir->st.st_dev == st->st_dev)
+			return true;
+	return false;
+}
+
+/* Open the destination directory @name in @parent, creating it if needed. */
+static int open_dst_dir(struct dir_node *parent, const char *name, bool *fresh)
+{
+	int fd;
+
+	*fresh = mkdirat(parent->dst_dirfd, name, 0700) == 0;
+	if (!*fresh && errno != EEXIST)
+		return neg_errno();
+	fd = openat(parent->dst_dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		/* A file or a symlink is in the way: never write through it. */
+		return (errno == ENOTDIR || errno == ELOOP) ? -PCOPY_EOVERWRITE_NONDIR
+							    : neg_errno();
+	return fd;
+}
+
+/*
+ * Make the node for source directory @name (status @st) in @parent: open it,
+ * create and open its destination. Returns the node (the walker holds its
+ * reference) or NULL after reporting why not.
+ */
+static struct dir_node *make_dir(struct walker *wk, struct dir_node *parent, const char *name,
+				 const char *dst_name, const struct stat *st, bool follow)
+{
+	int flags = O_RDONLY | O_DIRECTORY | O_NOCTTY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+	struct dir_node *dir;
+	bool fresh;
+	int src_fd, dst_fd;
+
+	if (is_ancestor(parent, st)) {
+		report(wk, parent, name, -PCOPY_ELOOP_DIR);
+		return NULL;
+	}
+	src_fd = openat(parent->src_dirfd, name, flags);
+	if (src_fd < 0) {
+		report(wk, parent, name, errno == ENOENT ? -PCOPY_EVANISHED : neg_errno());
+		return NULL;
+	}
+	dst_fd = open_dst_dir(parent, dst_name, &fresh);
+	if (dst_fd < 0) {
+		char *path = dir_dst_path(parent, dst_name);
+
+		report_error(wk->progress, path, dst_fd);
+		free(path);
+		close(src_fd);
+		return NULL;
+	}
+	dir = dir_new(wk, parent);
+	dir->src_dirfd = src_fd;
+	dir->dst_dirfd = dst_fd;
+	dir->src_name = xstrdup(name);
+	dir->dst_name = xstrdup(dst_name);
+	dir->st = *st;
+	dir->dst_fresh = fresh;
+	dir->meta_pending = true;
+	if (note_dst_dir(dir) < 0)
+		dir->new_file_gid = getegid();
+	if (fresh && wk->opts->verbose) {
+		char *src = dir_src_path(parent, name), *dst = dir_dst_path(parent, dst_name);
+
+		progress_verbose(wk->progress, src, dst);
+		free(src);
+		free(dst);
+	}
+	return dir;
+}
+
+/*
+ * A file above --chunk-size: the walker opens both ends and sizes the
+ * destination, then several workers copy its chunks at once; the last
+ * chunk publishes it. A clone (reflink) is never chunked.
+ */
+static void submit_chunked(struct walker *wk, struct job *job)
+{
+	uint64_t size = (uint64_t)job->st.st_size, chunk = wk->opts->chunk_size;
+	struct file_task *task;
+	char *tmp_name = NULL;
+	bool may_exist;
+	int src_fd, dst_fd, err;
+
+	err = job_precheck(&wk->w, job, &may_exist);
+	if (err) {
+		engine_job_done(wk->engine, job, err > 0 ? 0 : err);
+		return;
+	}
+	src_fd = job_open_source(job);
+	if (src_fd < 0) {
+		engine_job_done(wk->engine, job, src_fd);
+		return;
+	}
+	dst_fd = dest_create_tmp(job->dir->dst_dirfd, job->dst_name,
+				 meta_create_mode(wk->opts, &job->st), &tmp_name);
+	if (dst_fd < 0) {
+		close(src_fd);
+		engine_job_done(wk->engine, job, dst_fd);
+		return;
+	}
+	copy_select_pair(&wk->w, job->st.st_dev, job->dir->dst_dev);
+	err = copy_try_reflink(&wk->w, src_fd, dst_fd, &job->st);
+	if (err == 1 && ftruncate(dst_fd, (off_t)size) < 0)
+		err = neg_errno();
+	if (err != 1) {
+		err = job_finish_file(&wk->w, job, src_fd, dst_fd, &tmp_name, may_exist, err, false);
+		engine_job_done(wk->engine, job, err);
+		return;
+	}
+	task = xcalloc(1, sizeof(*task));
+	task->file_job = job;
+	task->src_fd = src_fd;
+	task->dst_fd = dst_fd;
+	task->tmp_name = tmp_name;
+	task->may_exist = may_exist;
+	atomic_init(&task->chunks_left, (unsigned)((size + chunk - 1) / chunk));
+	for (uint64_t off = 0; off < size; off += chunk) {
+		struct job *c = job_new(JOB_CHUNK, job->dir, job->name, job->dst_name, NULL);
+
+		c->task = task;
+		c->offset = off;
+		c->length = size - off < chunk ? size - off : chunk;
+		submit(wk, c);
+	}
+}
+
+static void submit_file(struct walker *wk, struct job *job)
+{
+	progress_add_total(wk->progress, PT_FILES, 1);
+	progress_add_total(wk->progress, PT_BYTES, (uint64_t)job->st.st_size);
+	if (wk->links && job->st.st_nlink > 1) {
+		switch (hardlink_claim(wk->links, job)) {
+		case HARDLINK_PARKED:
+			return;
+		case HARDLINK_LINK:
+			submit(wk, job);
+			return;
+		case HARDLINK_COPY:
+			break;
+		}
+	}
+	if ((uint64_t)job->st.st_size > wk->opts->chunk_size)
+		submit_chunked(wk, job);
+	else
+		submit(wk, job);
+}
+
+/* Submit the job for a non-directory entry of @dir. */
+static void submit_entry(struct walker *wk, struct dir_node *dir, const char *name,
+			 const char *dst_name, const struct stat *st, bool follow)
+{
+	struct job *job;
+
+	switch (st->st_mode & S_IFMT) {
+	case S_IFREG:
+		job = job_new(JOB_FILE, dir, name, dst_name, st);
+		job->follow = follow;
+		submit_file(wk, job);
+		return;
+	case S_IFLNK:
+		submit(wk, job_new(JOB_SYMLINK, dir, name, dst_name, st));
+		return;
+	case S_IFIFO:
+	case S_IFSOCK:
+	case S_IFCHR:
+	case S_IFBLK:
+		submit(wk, job_new(JOB_SPECIAL, dir, name, dst_name, st));
+		return;
+	default:
+		report(wk, dir, name, -PCOPY_EUNSUPPORTED_TYPE);
+	}
+}
+
+/*
+ * Handle one entry of @dir. Returns a directory to descend into (the
+ * walker's reference), or NULL.
+ */
+static struct dir_node *walk_entry(struct walker *wk, struct dir_node *dir, const char *name)
+{
+	bool follow = wk->opts->deref == DEREF_ALWAYS;
+	struct dir_node *child;
+	struct stat st;
+
+	if (fstatat(dir->src_dirfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
+		report(wk, dir, name, errno == ENOENT ? -PCOPY_EVANISHED : neg_errno());
+		return NULL;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		submit_entry(wk, dir, name, name, &st, follow);
+		return NULL;
+	}
+	child = make_dir(wk, dir, name, name, &st, follow);
+	/* -x: the mount point is copied, empty, as cp -x does. */
+	if (child && wk->opts->one_file_system && st.st_dev != wk->root_dev) {
+		engine_dir_release(wk->engine, child);
+		return NULL;
+	}
+	return child;
+}
+
+static void push_frame(struct walker *wk, struct dir_node *dir)
+{
+	if (wk->nr_frames == wk->alloc_frames) {
+		wk->alloc_frames = wk->alloc_frames ? wk->alloc_frames * 2 : 64;
+		wk->frames = xrealloc(wk->frames, wk->alloc_frames * sizeof(*wk->frames));
+	}
+	wk->frames[wk->nr_frames++] = (struct frame){ .dir = dir };
+}
+
+/*
+ * List the frame on top of the stack until a subdirectory is found (which
+ * is pushed, remembering where to resume) or the directory ends (popped).
+ */
+static void walk_top(struct walker *wk)
+{
+	struct frame *f = &wk->frames[wk->nr_frames - 1];
+	struct dir_node *dir = f->dir;
+	ssize_t n;
+
+	if (f->seek && lseek(dir->src_dirfd, f->resume, SEEK_SET) < 0)
+		n = neg_errno();
+	else
+		n = getdents64(dir->src_dirfd, wk->dents, DENTS_BUF_SIZE);
+	f->seek = false;
+	if (n < 0)
+		report(wk, dir->parent, dir->src_name, neg_errno());
+	if (n <= 0 || engine_stopping(wk->engine)) {
+		wk->nr_frames--;
+		engine_dir_release(wk->engine, dir);
+		return;
+	}
+	for (ssize_t pos = 0; pos < n;) {
+		struct dirent64 *d = (struct dirent64 *)(wk->dents + pos);
+		struct dir_node *child;
+
+		pos += d->d_reclen;
+		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+			continue;
+		child = walk_entry(wk, dir, d->d_name);
+		if (child) {
+			/* Resume after this entry once the child is walked. */
+			f->resume = d->d_off;
+			f->seek = pos < n;
+			push_frame(wk, child);
+			return;
+		}
+	}
+}
+
+static void walk_tree(struct walker *wk, struct dir_node *top)
+{
+	push_frame(wk, top);
+	while (wk->nr_frames)
+		walk_top(wk);
+}
+
+/* Is @st (a source directory) @dirfd itself or one of its ancestors? */
+static bool contains_dir(int dirfd, const struct stat *st)
+{
+	struct stat cur, up_st;
+	int fd = dup(dirfd);
+	bool found = false;
+
+	while (fd >= 0 && fstat(fd, &cur) == 0) {
+		int up;
+
+		if (cur.st_dev == st->st_dev && cur.st_ino == st->st_ino) {
+			found = true;
+			break;
+		}
+		up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = up;
+		/* At "/", ".." is the directory itself. */
+		if (fd < 0 || fstat(fd, &up_st) < 0 ||
+		    (up_st.st_dev == cur.st_dev && up_st.st_ino == cur.st_ino))
+			break;
+	}
+	close_quietly(fd);
+	return found;
+}
+
+/* The last component of @path without trailing slashes; caller frees. */
+static char *base_name(const char *path)
+{
+	char *copy = xstrdup(path), *out;
+	size_t len = strlen(copy);
+
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	out = xstrdup(basename(copy));
+	free(copy);
+	return out;
+}
+
+/* @path without its last component and trailing slashes; caller frees. */
+static char *dir_name(const char *path)
+{
+	char *copy = xstrdup(path), *out;
+	size_t len = strlen(copy);
+
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	out = xstrdup(dirname(copy));
+	free(copy);
+	return out;
+}
+
+/*
+ * The pseudo-directory that holds the operands: its destination is the
+ * directory the copies go into. @display is how messages name it (NULL
+ * when the destination operand had no directory part).
+ */
+static struct dir_node *make_root(struct walker *wk, const char *path, const char *display)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dir_node *root;
+
+	if (fd < 0) {
+		report_error(wk->progress, display ? display : path, neg_errno());
+		return NULL;
+	}
+	root = dir_new(wk, NULL);
+	root->is_root = true;
+	root->src_dirfd = AT_FDCWD;
+	root->dst_dirfd = fd;
+	root->dst_name = display ? xstrdup(display) : NULL;
+	if (note_dst_dir(root) < 0)
+		root->new_file_gid = getegid();
+	return root;
+}
+
+/* Copy source operand @src to @dst_name inside @root. */
+static void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
+			 const char *dst_name)
+{
+	bool follow = wk->opts->deref != DEREF_NEVER;
+	struct stat st, dst;
+	struct dir_node *top;
+
+	if (fstatat(AT_FDCWD, src, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
+		report_error(wk->progress, src, neg_errno());
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (fstatat(root->dst_dirfd, dst_name, &dst, 0) == 0 && dst.st_dev == st.st_dev &&
+		    dst.st_ino == st.st_ino) {
+			report_error(wk->progress, src, -PCOPY_ESAME_FILE);
+			return;
+		}
+		submit_entry(wk, root, src, dst_name, &st, follow);
+		return;
+	}
+	if (contains_dir(root->dst_dirfd, &st)) {
+		report_error(wk->progress, src, -PCOPY_EINTO_SELF);
+		return;
+	}
+	wk->root_dev = st.st_dev;
+	top = make_dir(wk, root, src, dst_name, &st, follow);
+	if (top)
+		walk_tree(wk, top);
+}
+
+/* Is @path an existing directory (following symlinks, as cp does for DEST)? */
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void walk_run(struct engine *engine, struct backend *backend, struct hardlink_map *links)
+{
+	const struct pcopy_opts *opts = engine_opts(engine);
+	struct walker wk = {
+		.engine = engine,
+		.opts = opts,
+		.progress = engine_progress(engine),
+		.backend = backend,
+		.links = links,
+		.dents = xmalloc(DENTS_BUF_SIZE),
+	};
+	bool into_dir = opts->target_dir || (!opts->no_target_dir &&
+					     (opts->nr_sources > 1 || is_dir(opts->dest)));
+	struct dir_node *root;
+
+	worker_ctx_init(&wk.w, engine, opts->jobs);
+	if (into_dir) {
+		/* "dst/" and "dst" both display as "dst/name". */
+		char *display = xstrdup(opts->dest);
+
+		for (size_t len = strlen(display); len > 1 && display[len - 1] == '/';)
+			display[--len] = '\0';
+		root = make_root(&wk, opts->dest, display);
+		free(display);
+		for (size_t i = 0; root && i < opts->nr_sources && !engine_stopping(engine); i++) {
+			char *name = base_name(opts->sources[i]);
+
+			walk_operand(&wk, root, opts->sources[i], name);
+			free(name);
+		}
+	} else {
+		char *parent = dir_name(opts->dest), *name = base_name(opts->dest);
+		bool has_dir = strchr(opts->dest, '/') != NULL;
+
+		root = make_root(&wk, parent, has_dir ? parent : NULL);
+		if (root)
+			walk_operand(&wk, root, opts->sources[0], name);
+		free(parent);
+		free(name);
+	}
+	if (root)
+		engine_dir_release(engine, root);
+	progress_walk_done(wk.progress);
+	worker_ctx_release(&wk.w);
+	free(wk.frames);
+	free(wk.dents);
+}
