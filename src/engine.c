@@ -14,6 +14,7 @@
 
 #include "job_run.h"
 #include "pcopy/backend.h"
+#include "pcopy/dest.h"
 #include "pcopy/engine.h"
 #include "pcopy/hardlink.h"
 #include "pcopy/job.h"
@@ -106,7 +107,7 @@ static void finish_dir(struct engine *engine, struct dir_node *dir)
 	if (!dir->meta_pending || engine_stopping(engine))
 		return;
 	err = meta_apply_fd(engine->opts, &x, dir->dst_dirfd, dir->src_dirfd, &dir->st,
-			    dir->new_file_gid, dir->dst_fresh);
+			    dir->new_file_uid, dir->new_file_gid, dir->dst_fresh);
 	xattr_scratch_release(&x);
 	if (err) {
 		char *path = dir_dst_path(dir->parent, dir->dst_name);
@@ -249,6 +250,9 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 		die("backend '%s' cannot run here: %s", ops->name, strerror(-err));
 	install_signal_handlers();
 	raise_fd_limit();
+	/* For tests and measurements of the fallback placement path. */
+	if (getenv("PCOPY_NO_TMPFILE"))
+		dest_disable_tmpfile(true);
 	/* Modes are computed exactly by meta_create_mode(); the umask would
 	 * only get in the way (cp -p likewise creates with the source's bits). */
 	umask(0);

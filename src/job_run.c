@@ -100,7 +100,7 @@ int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_f
 	if (!err) {
 		changed = shrunk || source_changed(src_fd, &job->st);
 		meta_err = meta_apply_fd(opts, &w->xattr, dst_fd, src_fd, &job->st,
-					 dir->new_file_gid, true);
+					 dir->new_file_uid, dir->new_file_gid, true);
 		err = dest_publish(dst_fd, tmp_name, dir->dst_dirfd, job->dst_name, may_exist);
 		job->published = !err;
 	} else {

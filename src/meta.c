@@ -80,8 +80,9 @@ static int copy_xattrs(const struct pcopy_opts *opts, struct xattr_scratch *x, i
 	int first_err = 0;
 
 	if (x->list_size == 0) {
-		x->list_size = 4096;
+		x->list_size = x->value_size = 4096;
 		x->list = xmalloc(x->list_size);
+		x->value = xmalloc(x->value_size);
 	}
 	len = list_xattrs(x, src_fd);
 	if (len <= 0)
@@ -113,9 +114,9 @@ static int copy_xattrs(const struct pcopy_opts *opts, struct xattr_scratch *x, i
  * least the group if we can, and report nothing. Returns true when the
  * source's owner and group were both kept.
  */
-static bool apply_owner(int dst_fd, const struct stat *st, gid_t created_gid)
+static bool apply_owner(int dst_fd, const struct stat *st, uid_t created_uid, gid_t created_gid)
 {
-	if (st->st_uid == geteuid() && st->st_gid == created_gid)
+	if (st->st_uid == created_uid && st->st_gid == created_gid)
 		return true;
 	if (fchown(dst_fd, st->st_uid, st->st_gid) == 0)
 		return true;
@@ -125,14 +126,14 @@ static bool apply_owner(int dst_fd, const struct stat *st, gid_t created_gid)
 }
 
 int meta_apply_fd(const struct pcopy_opts *opts, struct xattr_scratch *x, int dst_fd, int src_fd,
-		  const struct stat *st, gid_t created_gid, bool is_new)
+		  const struct stat *st, uid_t created_uid, gid_t created_gid, bool is_new)
 {
 	mode_t mode = st->st_mode & 07777;
 	bool owner_kept = true;
 	int err = 0, e;
 
 	if (opts->preserve & PRESERVE_OWNERSHIP)
-		owner_kept = apply_owner(dst_fd, st, created_gid);
+		owner_kept = apply_owner(dst_fd, st, created_uid, created_gid);
 	if (opts->preserve & PRESERVE_MODE) {
 		/* Without the owner, setuid/setgid would grant someone else's rights. */
 		if (!owner_kept)

@@ -46,6 +46,8 @@ struct walker {
 	size_t nr_frames, alloc_frames;
 	uint64_t next_id;
 	dev_t root_dev;                 /* -x: file system of the current operand */
+	uid_t euid;                     /* owner of what we create */
+	gid_t egid;                     /* group of what we create (no setgid dir) */
 };
 
 static void submit(struct walker *wk, struct job *job)
@@ -78,16 +80,22 @@ static struct dir_node *dir_new(struct walker *wk, struct dir_node *parent)
 	return dir;
 }
 
-/* Record what a new file in @dir gets: the directory's group if setgid. */
-static int note_dst_dir(struct dir_node *dir)
+/*
+ * Record what a new file in @dir gets: our euid, and the directory's group
+ * if it is setgid, else our egid (the dir may be a fresh 0700 one, whose
+ * setgid bit comes only at the end, but then it was inherited: checked).
+ */
+static void note_dst_dir(struct walker *wk, struct dir_node *dir)
 {
 	struct stat st;
 
+	dir->new_file_uid = wk->euid;
+	dir->new_file_gid = wk->egid;
 	if (fstat(dir->dst_dirfd, &st) < 0)
-		return neg_errno();
+		return;
 	dir->dst_dev = st.st_dev;
-	dir->new_file_gid = (st.st_mode & S_ISGID) ? st.st_gid : getegid();
-	return 0;
+	if (st.st_mode & S_ISGID)
+		dir->new_file_gid = st.st_gid;
 }
 
 /* Is (dev, ino) one of @dir's ancestors (a cycle through -L or bind mounts)? */
@@ -154,8 +162,7 @@ static struct dir_node *make_dir(struct walker *wk, struct dir_node *parent, con
 	dir->st = *st;
 	dir->dst_fresh = fresh;
 	dir->meta_pending = true;
-	if (note_dst_dir(dir) < 0)
-		dir->new_file_gid = getegid();
+	note_dst_dir(wk, dir);
 	if (fresh && wk->opts->verbose) {
 		char *src = dir_src_path(parent, name), *dst = dir_dst_path(parent, dst_name);
 
@@ -423,8 +430,7 @@ static struct dir_node *make_root(struct walker *wk, const char *path, const cha
 	root->src_dirfd = AT_FDCWD;
 	root->dst_dirfd = fd;
 	root->dst_name = display ? xstrdup(display) : NULL;
-	if (note_dst_dir(root) < 0)
-		root->new_file_gid = getegid();
+	note_dst_dir(wk, root);
 	return root;
 }
 
@@ -477,6 +483,8 @@ void walk_run(struct engine *engine, struct backend *backend, struct hardlink_ma
 		.backend = backend,
 		.links = links,
 		.dents = xmalloc(DENTS_BUF_SIZE),
+		.euid = geteuid(),
+		.egid = getegid(),
 	};
 	bool into_dir = opts->target_dir || (!opts->no_target_dir &&
 					     (opts->nr_sources > 1 || is_dir(opts->dest)));

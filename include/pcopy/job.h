@@ -33,6 +33,7 @@ struct dir_node {
 	bool is_root;            /* pseudo-directory holding an operand: no metadata */
 	bool dst_fresh;          /* created by us: holds no entries we did not make */
 	bool meta_pending;       /* metadata must be applied when refs reaches 0 */
+	uid_t new_file_uid;      /* owner a new file gets here (our euid) */
 	gid_t new_file_gid;      /* group a new file gets here (setgid dirs) */
 	dev_t dst_dev;           /* file system of the destination directory */
 };

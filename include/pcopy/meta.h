@@ -34,15 +34,15 @@ mode_t meta_create_mode(const struct pcopy_opts *opts, const struct stat *st);
 /*
  * Apply @st's metadata to the open destination @dst_fd (a regular file or
  * a directory). @src_fd (or -1) supplies extended attributes and ACLs.
- * @created_gid is the group the destination got when it was created, so
- * that fchown is only called when it changes something. @is_new is false
+ * @created_uid and @created_gid are the owner the destination got when it
+ * was created, so that fchown is only called when it changes something. @is_new is false
  * for an existing directory being merged into (cp then keeps its mode
  * unless mode is preserved). Returns 0 or the first negative errno;
  * failures that cp -a ignores (no ownership privilege, a file system
  * without xattrs) are not errors.
  */
 int meta_apply_fd(const struct pcopy_opts *opts, struct xattr_scratch *x, int dst_fd, int src_fd,
-		  const struct stat *st, gid_t created_gid, bool is_new);
+		  const struct stat *st, uid_t created_uid, gid_t created_gid, bool is_new);
 
 /*
  * Apply @st's ownership, mode (not for symlinks) and timestamps to the
