@@ -25,6 +25,8 @@ struct thread_backend {
 	pthread_cond_t not_full;    /* a job was taken */
 	struct job *head, *tail;    /* queued jobs, owned */
 	size_t nr_queued, capacity;
+	unsigned nr_idle;           /* workers waiting in queue_pop() */
+	bool producer_waiting;      /* the walker waits for room in the queue */
 	bool closed;                /* finish() was called: no more jobs */
 	unsigned nr_workers;
 	struct thread_worker *workers;
@@ -49,15 +51,23 @@ static struct job *queue_pop(struct thread_backend *tb)
 	struct job *job;
 
 	pthread_mutex_lock(&tb->lock);
-	while (!tb->head && !tb->closed)
+	while (!tb->head && !tb->closed) {
+		tb->nr_idle++;
 		pthread_cond_wait(&tb->not_empty, &tb->lock);
+		tb->nr_idle--;
+	}
 	job = tb->head;
 	if (job) {
 		tb->head = job->next;
 		if (!tb->head)
 			tb->tail = NULL;
 		tb->nr_queued--;
-		pthread_cond_signal(&tb->not_full);
+		/* Wake the walker only once half the queue is free: waking it
+		 * for every job would cost two context switches per file. */
+		if (tb->producer_waiting && tb->nr_queued <= tb->capacity / 2) {
+			tb->producer_waiting = false;
+			pthread_cond_signal(&tb->not_full);
+		}
 	}
 	pthread_mutex_unlock(&tb->lock);
 	if (job)
@@ -123,15 +133,18 @@ static void thread_submit(struct backend *be, struct job *job)
 
 	job->next = NULL;
 	pthread_mutex_lock(&tb->lock);
-	while (tb->nr_queued >= tb->capacity)
+	while (tb->nr_queued >= tb->capacity) {
+		tb->producer_waiting = true;
 		pthread_cond_wait(&tb->not_full, &tb->lock);
+	}
 	if (tb->tail)
 		tb->tail->next = job;
 	else
 		tb->head = job;
 	tb->tail = job;
 	tb->nr_queued++;
-	pthread_cond_signal(&tb->not_empty);
+	if (tb->nr_idle)
+		pthread_cond_signal(&tb->not_empty);
 	pthread_mutex_unlock(&tb->lock);
 }
 
