@@ -43,7 +43,7 @@ int dest_create_tmp(int dirfd, const char *name, mode_t mode, char **tmp_name)
 
 	*tmp_name = NULL;
 	if (!atomic_load_explicit(&tmpfile_refused, memory_order_relaxed)) {
-		fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+		fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
 		if (fd >= 0)
 			return fd;
 		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
@@ -52,7 +52,7 @@ int dest_create_tmp(int dirfd, const char *name, mode_t mode, char **tmp_name)
 	}
 	for (int tries = 0; tries < 100; tries++) {
 		dest_tmp_name(name, tmp);
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 		if (fd >= 0) {
 			*tmp_name = xstrdup(tmp);
 			return fd;

@@ -106,9 +106,16 @@ static void finish_dir(struct engine *engine, struct dir_node *dir)
 
 	if (!dir->meta_pending || engine_stopping(engine))
 		return;
+	if (engine->opts->dry_run) {
+		progress_count(engine->progress, PC_DIRS, 1);
+		return;
+	}
 	err = meta_apply_fd(engine->opts, &x, dir->dst_dirfd, dir->src_dirfd, &dir->st,
 			    dir->new_file_uid, dir->new_file_gid, dir->dst_fresh);
 	xattr_scratch_release(&x);
+	/* After its last entry was linked: the names in it are durable too. */
+	if (!err && engine->opts->fsync && fsync(dir->dst_dirfd) < 0)
+		err = neg_errno();
 	if (err) {
 		char *path = dir_dst_path(dir->parent, dir->dst_name);
 
@@ -126,6 +133,8 @@ void engine_dir_release(struct engine *engine, struct dir_node *dir)
 
 		if (!dir->is_root)
 			finish_dir(engine, dir);
+		else if (engine->opts->fsync && !engine->opts->dry_run && !engine_stopping(engine))
+			fsync(dir->dst_dirfd); /* the operands' own names */
 		if (dir->src_dirfd >= 0)
 			close(dir->src_dirfd);
 		close_quietly(dir->dst_dirfd);
@@ -157,7 +166,7 @@ static void count_done(struct engine *engine, const struct job *job)
 		return;
 	}
 	progress_count(engine->progress, kind_counter[job->kind], 1);
-	if (engine->opts->verbose) {
+	if (engine->opts->verbose || engine->opts->dry_run) {
 		char *src = job_src_path(job), *dst = job_dst_path(job);
 
 		progress_verbose(engine->progress, src, dst);
@@ -197,9 +206,14 @@ static void release_parked(struct engine *engine, struct job *job, int err)
 
 	while (parked) {
 		struct job *next = parked->next;
-		int e = job->published ? (engine_stopping(engine) ? -EINTR
-								  : job_run_hardlink(parked))
-				       : err;
+		int e = err;
+
+		if (job->published && engine_stopping(engine))
+			e = -EINTR;
+		else if (job->published && engine->opts->dry_run)
+			e = 0;
+		else if (job->published)
+			e = job_run_hardlink(parked);
 
 		parked->next = NULL;
 		retire(engine, parked, e);

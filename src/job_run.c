@@ -19,6 +19,7 @@
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
+#include "pcopy/verify.h"
 
 static bool same_time(const struct timespec *a, const struct timespec *b)
 {
@@ -101,6 +102,14 @@ int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_f
 		changed = shrunk || source_changed(src_fd, &job->st);
 		meta_err = meta_apply_fd(opts, &w->xattr, dst_fd, src_fd, &job->st,
 					 dir->new_file_uid, dir->new_file_gid, true);
+		/* Checked and durable before it has a name: a copy that fails
+		 * --verify never appears under its final name. */
+		if (opts->verify)
+			err = verify_content(w, src_fd, dst_fd, (uint64_t)job->st.st_size);
+		if (!err && opts->fsync && fsync(dst_fd) < 0)
+			err = neg_errno();
+	}
+	if (!err) {
 		err = dest_publish(dst_fd, tmp_name, dir->dst_dirfd, job->dst_name, may_exist);
 		job->published = !err;
 	} else {
@@ -312,10 +321,26 @@ int job_run_hardlink(struct job *job)
 	return err;
 }
 
+/* --dry-run: decide as the real run would (-n, -u, conflicts), write nothing. */
+static int run_dry(struct worker_ctx *w, struct job *job)
+{
+	bool may_exist;
+	int err = 0;
+
+	if (job->kind != JOB_HARDLINK && job->dir->dst_dirfd >= 0)
+		err = job_precheck(w, job, &may_exist);
+	if (err < 0)
+		return err;
+	job->published = true;
+	return 0;
+}
+
 int engine_run_job(struct worker_ctx *w, struct job *job)
 {
 	if (engine_stopping(w->engine) && job->kind != JOB_CHUNK)
 		return -EINTR;
+	if (engine_opts(w->engine)->dry_run)
+		return run_dry(w, job);
 	switch (job->kind) {
 	case JOB_FILE:
 		return run_file(w, job);

@@ -18,6 +18,7 @@
 #include "pcopy/copy_file.h"
 #include "pcopy/dest.h"
 #include "pcopy/engine.h"
+#include "pcopy/exclude.h"
 #include "pcopy/hardlink.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
@@ -46,6 +47,7 @@ struct walker {
 	size_t nr_frames, alloc_frames;
 	uint64_t next_id;
 	dev_t root_dev;                 /* -x: file system of the current operand */
+	struct exclude_set *excludes;   /* --exclude; owned, NULL without patterns */
 	uid_t euid;                     /* owner of what we create */
 	gid_t egid;                     /* group of what we create (no setgid dir) */
 };
@@ -107,11 +109,24 @@ static bool is_ancestor(const struct dir_node *dir, const struct stat *st)
 	return false;
 }
 
-/* Open the destination directory @name in @parent, creating it if needed. */
-static int open_dst_dir(struct dir_node *parent, const char *name, bool *fresh)
+/*
+ * Open the destination directory @name in @parent, creating it if needed.
+ * A dry run creates nothing: a directory that does not exist yet has no
+ * descriptor (-1) and counts as fresh, so everything in it "would be copied".
+ */
+static int open_dst_dir(struct dir_node *parent, const char *name, bool *fresh, bool dry_run)
 {
 	int fd;
 
+	if (dry_run) {
+		*fresh = parent->dst_dirfd < 0 || faccessat(parent->dst_dirfd, name, F_OK,
+							    AT_SYMLINK_NOFOLLOW) < 0;
+		if (*fresh)
+			return -1;
+		fd = openat(parent->dst_dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		return fd >= 0 ? fd : (errno == ENOTDIR || errno == ELOOP) ? -PCOPY_EOVERWRITE_NONDIR
+									     : neg_errno();
+	}
 	*fresh = mkdirat(parent->dst_dirfd, name, 0700) == 0;
 	if (!*fresh && errno != EEXIST)
 		return neg_errno();
@@ -145,8 +160,8 @@ static struct dir_node *make_dir(struct walker *wk, struct dir_node *parent, con
 		report(wk, parent, name, errno == ENOENT ? -PCOPY_EVANISHED : neg_errno());
 		return NULL;
 	}
-	dst_fd = open_dst_dir(parent, dst_name, &fresh);
-	if (dst_fd < 0) {
+	dst_fd = open_dst_dir(parent, dst_name, &fresh, wk->opts->dry_run);
+	if (dst_fd < 0 && !(fresh && wk->opts->dry_run)) {
 		char *path = dir_dst_path(parent, dst_name);
 
 		report_error(wk->progress, path, dst_fd);
@@ -163,7 +178,7 @@ static struct dir_node *make_dir(struct walker *wk, struct dir_node *parent, con
 	dir->dst_fresh = fresh;
 	dir->meta_pending = true;
 	note_dst_dir(wk, dir);
-	if (fresh && wk->opts->verbose) {
+	if (fresh && (wk->opts->verbose || wk->opts->dry_run)) {
 		char *src = dir_src_path(parent, name), *dst = dir_dst_path(parent, dst_name);
 
 		progress_verbose(wk->progress, src, dst);
@@ -244,7 +259,8 @@ static void submit_file(struct walker *wk, struct job *job)
 			break;
 		}
 	}
-	if ((uint64_t)job->st.st_size > wk->opts->chunk_size)
+	/* A dry run writes nothing, so there is nothing to split. */
+	if ((uint64_t)job->st.st_size > wk->opts->chunk_size && !wk->opts->dry_run)
 		submit_chunked(wk, job);
 	else
 		submit(wk, job);
@@ -276,6 +292,40 @@ static void submit_entry(struct walker *wk, struct dir_node *dir, const char *na
 	}
 }
 
+/* @name's path below the source operand: the names under the operand's top. */
+static char *rel_src_path(const struct dir_node *dir, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	const struct dir_node *d;
+	char *out, *end;
+
+	for (d = dir; d->parent && !d->parent->is_root; d = d->parent)
+		len += strlen(d->src_name) + 1;
+	out = xmalloc(len);
+	end = out + len - 1;
+	*end = '\0';
+	end -= strlen(name);
+	memcpy(end, name, strlen(name));
+	for (d = dir; d->parent && !d->parent->is_root; d = d->parent) {
+		*--end = '/';
+		end -= strlen(d->src_name);
+		memcpy(end, d->src_name, strlen(d->src_name));
+	}
+	return out;
+}
+
+/* --exclude: is this entry left out? (Excluded directories are not entered.) */
+static bool is_excluded(struct walker *wk, struct dir_node *dir, const char *name, bool is_dir)
+{
+	char *rel = exclude_needs_path(wk->excludes) ? rel_src_path(dir, name) : NULL;
+	bool excluded = exclude_match(wk->excludes, rel, name, is_dir);
+
+	free(rel);
+	if (excluded)
+		progress_count(wk->progress, PC_SKIPPED_EXCLUDED, 1);
+	return excluded;
+}
+
 /*
  * Handle one entry of @dir. Returns a directory to descend into (the
  * walker's reference), or NULL.
@@ -290,6 +340,8 @@ static struct dir_node *walk_entry(struct walker *wk, struct dir_node *dir, cons
 		report(wk, dir, name, errno == ENOENT ? -PCOPY_EVANISHED : neg_errno());
 		return NULL;
 	}
+	if (wk->excludes && is_excluded(wk, dir, name, S_ISDIR(st.st_mode)))
+		return NULL;
 	if (!S_ISDIR(st.st_mode)) {
 		submit_entry(wk, dir, name, name, &st, follow);
 		return NULL;
@@ -447,6 +499,12 @@ static void walk_operand(struct walker *wk, struct dir_node *root, const char *s
 		return;
 	}
 	if (!S_ISDIR(st.st_mode)) {
+		char *base = base_name(src);
+		bool excluded = wk->excludes && is_excluded(wk, root, base, false);
+
+		free(base);
+		if (excluded)
+			return;
 		if (fstatat(root->dst_dirfd, dst_name, &dst, 0) == 0 && dst.st_dev == st.st_dev &&
 		    dst.st_ino == st.st_ino) {
 			report_error(wk->progress, src, -PCOPY_ESAME_FILE);
@@ -491,6 +549,8 @@ void walk_run(struct engine *engine, struct backend *backend, struct hardlink_ma
 	struct dir_node *root;
 
 	worker_ctx_init(&wk.w, engine, opts->jobs);
+	if (opts->nr_excludes)
+		wk.excludes = exclude_new(opts->excludes, opts->nr_excludes);
 	if (into_dir) {
 		/* "dst/" and "dst" both display as "dst/name". */
 		char *display = xstrdup(opts->dest);
@@ -519,6 +579,7 @@ void walk_run(struct engine *engine, struct backend *backend, struct hardlink_ma
 		engine_dir_release(engine, root);
 	progress_walk_done(wk.progress);
 	worker_ctx_release(&wk.w);
+	exclude_free(&wk.excludes);
 	free(wk.frames);
 	free(wk.dents);
 }

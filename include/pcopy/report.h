@@ -25,6 +25,7 @@ enum pcopy_error {
 	PCOPY_ENOTWRITABLE,       /* existing destination not writable (no -f) */
 	PCOPY_ELOOP_DIR,          /* -L: directory cycle */
 	PCOPY_EUNSUPPORTED_TYPE,  /* a file type pcopy cannot recreate */
+	PCOPY_EVERIFY,            /* --verify: the copy differs from its source */
 	PCOPY_EMAX
 };
 
