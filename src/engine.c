@@ -5,6 +5,8 @@
  * child is done, and turns the outcome into an exit status.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,10 @@ struct engine {
 	struct progress *progress;      /* owned */
 	struct backend *backend;        /* owned */
 	struct hardlink_map *links;     /* owned; NULL unless links are preserved */
-	atomic_uint nr_dirs;            /* directories still open, for the final check */
+	atomic_uint nr_dirs;            /* directory nodes alive (see walk.c's fd budget) */
+	pthread_mutex_t dir_lock;       /* with dir_released: the walker waits for */
+	pthread_cond_t dir_released;    /* directories to close when fds run short */
+	atomic_bool dir_waiter;         /* someone waits on dir_released */
 };
 
 /*
@@ -73,6 +78,13 @@ bool engine_stopping(const struct engine *engine)
 	return stop_signal != 0;
 }
 
+void engine_request_stop(int sig)
+{
+	/* Unlike on_stop_signal(), a repeat does not mean "exit now". */
+	if (!stop_signal)
+		stop_signal = sig;
+}
+
 const struct pcopy_opts *engine_opts(const struct engine *engine)
 {
 	return engine->opts;
@@ -104,7 +116,8 @@ static void finish_dir(struct engine *engine, struct dir_node *dir)
 	struct xattr_scratch x = { 0 };
 	int err;
 
-	if (!dir->meta_pending || engine_stopping(engine))
+	/* No descriptor: a dry run's new directory, or one that vanished. */
+	if (!dir->meta_pending || engine_stopping(engine) || dir->dst_dirfd < 0)
 		return;
 	if (engine->opts->dry_run) {
 		progress_count(engine->progress, PC_DIRS, 1);
@@ -142,8 +155,35 @@ void engine_dir_release(struct engine *engine, struct dir_node *dir)
 		free(dir->dst_name);
 		free(dir);
 		atomic_fetch_sub(&engine->nr_dirs, 1);
+		if (atomic_load(&engine->dir_waiter)) {
+			pthread_mutex_lock(&engine->dir_lock);
+			pthread_cond_broadcast(&engine->dir_released);
+			pthread_mutex_unlock(&engine->dir_lock);
+		}
 		dir = parent;
 	}
+}
+
+unsigned engine_nr_dirs(struct engine *engine)
+{
+	return atomic_load(&engine->nr_dirs);
+}
+
+void engine_wait_dir_release(struct engine *engine, unsigned seen, unsigned timeout_ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	until.tv_sec += timeout_ms / 1000 + until.tv_nsec / 1000000000L;
+	until.tv_nsec %= 1000000000L;
+	pthread_mutex_lock(&engine->dir_lock);
+	atomic_store(&engine->dir_waiter, true);
+	while (atomic_load(&engine->nr_dirs) >= seen && !engine_stopping(engine))
+		if (pthread_cond_timedwait(&engine->dir_released, &engine->dir_lock, &until))
+			break;
+	atomic_store(&engine->dir_waiter, false);
+	pthread_mutex_unlock(&engine->dir_lock);
 }
 
 void engine_dir_track(struct engine *engine)
@@ -257,6 +297,8 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 	struct engine engine = { .opts = opts };
 	int err, status;
 
+	pthread_mutex_init(&engine.dir_lock, NULL);
+	pthread_cond_init(&engine.dir_released, NULL);
 	if (!ops)
 		die("backend '%s' is not available in this build", backend_kind_name(kind));
 	err = ops->probe();
@@ -289,5 +331,7 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 	engine.backend->ops->destroy(engine.backend);
 	status = exit_status(&engine);
 	progress_finish(&engine.progress, status);
+	pthread_mutex_destroy(&engine.dir_lock);
+	pthread_cond_destroy(&engine.dir_released);
 	return status;
 }

@@ -67,15 +67,45 @@ int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
 	return 0;
 }
 
-int job_open_source(struct job *job)
+bool job_fd_retry(int err, unsigned *tries)
+{
+	if ((err != -EMFILE && err != -ENFILE) || ++*tries > 2000)
+		return false;
+	/* Other workers close theirs within microseconds. */
+	usleep(1000);
+	return true;
+}
+
+int job_source_flags(const struct job *job)
 {
 	/* O_NONBLOCK: if the file was swapped for a FIFO since the walk,
 	 * the open must not wait for a writer. */
-	int flags = O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (job->follow ? 0 : O_NOFOLLOW);
-	int fd = openat(job->dir->src_dirfd, job->name, flags);
+	return O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (job->follow ? 0 : O_NOFOLLOW);
+}
 
+int job_open_source(struct job *job)
+{
+	int flags = job_source_flags(job);
+	unsigned tries = 0;
+	int fd;
+
+	do
+		fd = openat(job->dir->src_dirfd, job->name, flags);
+	while (fd < 0 && job_fd_retry(neg_errno(), &tries));
 	if (fd < 0)
 		return errno == ENOENT ? -PCOPY_EVANISHED : neg_errno();
+	return fd;
+}
+
+int job_create_dest(const struct pcopy_opts *opts, struct job *job, char **tmp_name)
+{
+	unsigned tries = 0;
+	int fd;
+
+	do
+		fd = dest_create_tmp(job->dir->dst_dirfd, job->dst_name,
+				     meta_create_mode(opts, &job->st), tmp_name);
+	while (fd < 0 && job_fd_retry(fd, &tries));
 	return fd;
 }
 
@@ -90,25 +120,34 @@ static bool source_changed(int src_fd, const struct stat *seen)
 	       now.st_size != seen->st_size || !same_time(&now.st_mtim, &seen->st_mtim);
 }
 
-int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_fd,
-		    char **tmp_name, bool may_exist, int err, bool shrunk)
+int job_file_prepare(struct worker_ctx *w, struct job *job, int src_fd, int dst_fd, bool shrunk,
+		     int *soft)
 {
 	const struct pcopy_opts *opts = engine_opts(w->engine);
 	struct dir_node *dir = job->dir;
-	bool changed = false;
-	int meta_err = 0;
+	bool changed = shrunk || source_changed(src_fd, &job->st);
+	int meta_err, err = 0;
 
-	if (!err) {
-		changed = shrunk || source_changed(src_fd, &job->st);
-		meta_err = meta_apply_fd(opts, &w->xattr, dst_fd, src_fd, &job->st,
-					 dir->new_file_uid, dir->new_file_gid, true);
-		/* Checked and durable before it has a name: a copy that fails
-		 * --verify never appears under its final name. */
-		if (opts->verify)
-			err = verify_content(w, src_fd, dst_fd, (uint64_t)job->st.st_size);
-		if (!err && opts->fsync && fsync(dst_fd) < 0)
-			err = neg_errno();
-	}
+	meta_err = meta_apply_fd(opts, &w->xattr, dst_fd, src_fd, &job->st, dir->new_file_uid,
+				 dir->new_file_gid, true);
+	/* Checked and durable before it has a name: a copy that fails
+	 * --verify never appears under its final name. */
+	if (opts->verify)
+		err = verify_content(w, src_fd, dst_fd, (uint64_t)job->st.st_size);
+	if (!err && opts->fsync && fsync(dst_fd) < 0)
+		err = neg_errno();
+	*soft = changed ? -PCOPY_ECHANGED : meta_err;
+	return err;
+}
+
+int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_fd,
+		    char **tmp_name, bool may_exist, int err, bool shrunk)
+{
+	struct dir_node *dir = job->dir;
+	int soft = 0;
+
+	if (!err)
+		err = job_file_prepare(w, job, src_fd, dst_fd, shrunk, &soft);
 	if (!err) {
 		err = dest_publish(dst_fd, tmp_name, dir->dst_dirfd, job->dst_name, may_exist);
 		job->published = !err;
@@ -117,9 +156,7 @@ int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_f
 	}
 	close_quietly(dst_fd);
 	close_quietly(src_fd);
-	if (err)
-		return err;
-	return changed ? -PCOPY_ECHANGED : meta_err;
+	return err ? err : soft;
 }
 
 /* JOB_FILE: the whole file in this worker. */
@@ -136,8 +173,7 @@ static int run_file(struct worker_ctx *w, struct job *job)
 	src_fd = job_open_source(job);
 	if (src_fd < 0)
 		return src_fd;
-	dst_fd = dest_create_tmp(job->dir->dst_dirfd, job->dst_name,
-				 meta_create_mode(opts, &job->st), &tmp_name);
+	dst_fd = job_create_dest(opts, job, &tmp_name);
 	if (dst_fd < 0) {
 		close_quietly(src_fd);
 		return dst_fd;
@@ -178,11 +214,19 @@ static int run_chunk(struct worker_ctx *w, struct job *job)
 		copy_select_pair(w, file->st.st_dev, file->dir->dst_dev);
 		err = copy_range(w, task->src_fd, task->dst_fd, &file->st, job->offset,
 				 job->length, &shrunk);
-		if (!err && shrunk)
-			err = -PCOPY_ECHANGED;
-		if (err)
-			task_fail(task, err);
 	}
+	return job_chunk_done(w, job, err, shrunk);
+}
+
+int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
+{
+	struct file_task *task = job->task;
+	struct job *file = task->file_job;
+
+	if (!err && shrunk)
+		err = -PCOPY_ECHANGED;
+	if (err)
+		task_fail(task, err);
 	if (atomic_fetch_sub(&task->chunks_left, 1) != 1)
 		return err;
 	/* Last chunk: every other chunk has returned, we own the file now. */

@@ -10,6 +10,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@ struct frame {
 	struct dir_node *dir; /* the walker's reference */
 	off_t resume;         /* d_off of the last entry handled */
 	bool seek;            /* lseek to @resume before the next getdents64 */
+	bool closed;          /* its descriptors were closed to save them */
 };
 
 struct walker {
@@ -46,6 +48,8 @@ struct walker {
 	struct frame *frames;           /* the directories being listed; owned */
 	size_t nr_frames, alloc_frames;
 	uint64_t next_id;
+	unsigned dir_budget;            /* directories we may keep open (2 fds each) */
+	unsigned nr_closed;             /* frames whose descriptors are closed */
 	dev_t root_dev;                 /* -x: file system of the current operand */
 	struct exclude_set *excludes;   /* --exclude; owned, NULL without patterns */
 	uid_t euid;                     /* owner of what we create */
@@ -96,6 +100,7 @@ static void note_dst_dir(struct walker *wk, struct dir_node *dir)
 	if (fstat(dir->dst_dirfd, &st) < 0)
 		return;
 	dir->dst_dev = st.st_dev;
+	dir->dst_ino = st.st_ino;
 	if (st.st_mode & S_ISGID)
 		dir->new_file_gid = st.st_gid;
 }
@@ -139,6 +144,119 @@ static int open_dst_dir(struct dir_node *parent, const char *name, bool *fresh, 
 }
 
 /*
+ * Close the descriptors of the oldest directory on the stack that only the
+ * walker and its child still use; it is reopened (and checked to be the
+ * same directory) when the walk comes back to it.
+ */
+static bool close_idle_frame(struct walker *wk)
+{
+	for (size_t i = 0; i + 1 < wk->nr_frames; i++) {
+		struct frame *f = &wk->frames[i];
+
+		if (f->closed || atomic_load(&f->dir->refs) != 2)
+			continue;
+		close(f->dir->src_dirfd);
+		close(f->dir->dst_dirfd);
+		f->dir->src_dirfd = f->dir->dst_dirfd = -1;
+		f->closed = true;
+		wk->nr_closed++;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Keep the directories we hold open within the descriptor limit: trees
+ * 10,000 levels deep, or a limit of 64, must work (slower), not fail.
+ * First close directories idle on the walker's stack, then wait for jobs
+ * in other directories to finish.
+ */
+static void ensure_fd_room(struct walker *wk)
+{
+	for (int waits = 0; waits < 200;) {
+		unsigned open_dirs = engine_nr_dirs(wk->engine) - wk->nr_closed;
+		unsigned on_stack = (unsigned)wk->nr_frames - wk->nr_closed + 1;
+
+		if (open_dirs < wk->dir_budget)
+			return;
+		if (close_idle_frame(wk))
+			continue;
+		if (open_dirs <= on_stack)
+			return; /* only our own path is open: nothing to wait for */
+		engine_wait_dir_release(wk->engine, engine_nr_dirs(wk->engine), 10);
+		waits++;
+	}
+}
+
+/*
+ * Open the directory of frame @top again, side @dst or source, by walking
+ * its names down from the nearest ancestor that is still open, one level
+ * at a time with O_NOFOLLOW (so a symlink swapped in is never followed and
+ * paths of any length work), and check it is the directory we saw.
+ */
+static int reopen_side(struct walker *wk, size_t top, bool dst)
+{
+	size_t j = top;
+	int fd, base;
+
+	while (j > 0 && wk->frames[j - 1].closed)
+		j--;
+	/* frames[j]'s parent is open: a frame, or the operand root. */
+	base = dst ? wk->frames[j].dir->parent->dst_dirfd : wk->frames[j].dir->parent->src_dirfd;
+	fd = base;
+	for (size_t i = j; i <= top; i++) {
+		struct dir_node *dir = wk->frames[i].dir;
+		bool follow = !dst && dir->followed;
+		int next = openat(fd, dst ? dir->dst_name : dir->src_name,
+				  O_RDONLY | O_DIRECTORY | O_NOCTTY | O_CLOEXEC |
+					  (follow ? 0 : O_NOFOLLOW));
+
+		if (fd != base)
+			close(fd);
+		if (next < 0)
+			return neg_errno();
+		fd = next;
+	}
+	return fd;
+}
+
+static int check_dir_fd(int fd, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || st.st_dev != dev || st.st_ino != ino) {
+		close(fd);
+		return -PCOPY_ECHANGED;
+	}
+	return fd;
+}
+
+/* Reopen the closed frame @top (its ancestors may stay closed). */
+static int reopen_frame(struct walker *wk, size_t top)
+{
+	struct dir_node *dir = wk->frames[top].dir;
+	int src, dst;
+
+	src = reopen_side(wk, top, false);
+	if (src >= 0)
+		src = check_dir_fd(src, dir->st.st_dev, dir->st.st_ino);
+	if (src < 0)
+		return src;
+	dst = reopen_side(wk, top, true);
+	if (dst >= 0)
+		dst = check_dir_fd(dst, dir->dst_dev, dir->dst_ino);
+	if (dst < 0) {
+		close(src);
+		return dst;
+	}
+	dir->src_dirfd = src;
+	dir->dst_dirfd = dst;
+	wk->frames[top].closed = false;
+	wk->nr_closed--;
+	return 0;
+}
+
+/*
  * Make the node for source directory @name (status @st) in @parent: open it,
  * create and open its destination. Returns the node (the walker holds its
  * reference) or NULL after reporting why not.
@@ -148,6 +266,7 @@ static struct dir_node *make_dir(struct walker *wk, struct dir_node *parent, con
 {
 	int flags = O_RDONLY | O_DIRECTORY | O_NOCTTY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
 	struct dir_node *dir;
+	unsigned tries;
 	bool fresh;
 	int src_fd, dst_fd;
 
@@ -155,12 +274,19 @@ static struct dir_node *make_dir(struct walker *wk, struct dir_node *parent, con
 		report(wk, parent, name, -PCOPY_ELOOP_DIR);
 		return NULL;
 	}
-	src_fd = openat(parent->src_dirfd, name, flags);
+	ensure_fd_room(wk);
+	tries = 0;
+	do
+		src_fd = openat(parent->src_dirfd, name, flags);
+	while (src_fd < 0 && job_fd_retry(neg_errno(), &tries));
 	if (src_fd < 0) {
 		report(wk, parent, name, errno == ENOENT ? -PCOPY_EVANISHED : neg_errno());
 		return NULL;
 	}
-	dst_fd = open_dst_dir(parent, dst_name, &fresh, wk->opts->dry_run);
+	tries = 0;
+	do
+		dst_fd = open_dst_dir(parent, dst_name, &fresh, wk->opts->dry_run);
+	while (dst_fd < 0 && job_fd_retry(dst_fd, &tries));
 	if (dst_fd < 0 && !(fresh && wk->opts->dry_run)) {
 		char *path = dir_dst_path(parent, dst_name);
 
@@ -177,6 +303,7 @@ static struct dir_node *make_dir(struct walker *wk, struct dir_node *parent, con
 	dir->st = *st;
 	dir->dst_fresh = fresh;
 	dir->meta_pending = true;
+	dir->followed = follow;
 	note_dst_dir(wk, dir);
 	if (fresh && (wk->opts->verbose || wk->opts->dry_run)) {
 		char *src = dir_src_path(parent, name), *dst = dir_dst_path(parent, dst_name);
@@ -211,8 +338,7 @@ static void submit_chunked(struct walker *wk, struct job *job)
 		engine_job_done(wk->engine, job, src_fd);
 		return;
 	}
-	dst_fd = dest_create_tmp(job->dir->dst_dirfd, job->dst_name,
-				 meta_create_mode(wk->opts, &job->st), &tmp_name);
+	dst_fd = job_create_dest(wk->opts, job, &tmp_name);
 	if (dst_fd < 0) {
 		close(src_fd);
 		engine_job_done(wk->engine, job, dst_fd);
@@ -364,6 +490,20 @@ static void push_frame(struct walker *wk, struct dir_node *dir)
 	wk->frames[wk->nr_frames++] = (struct frame){ .dir = dir };
 }
 
+/* How many directories may be open: two descriptors each, the rest kept
+ * for workers (two per file in flight) and for the process itself. */
+static unsigned dir_budget(const struct pcopy_opts *opts)
+{
+	struct rlimit rl;
+	rlim_t reserve = 32 + 4 * (rlim_t)opts->jobs;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 1u << 20;
+	if (rl.rlim_cur < reserve + 8)
+		return 4;
+	return (unsigned)((rl.rlim_cur - reserve) / 2);
+}
+
 /*
  * List the frame on top of the stack until a subdirectory is found (which
  * is pushed, remembering where to resume) or the directory ends (popped).
@@ -374,6 +514,20 @@ static void walk_top(struct walker *wk)
 	struct dir_node *dir = f->dir;
 	ssize_t n;
 
+	if (f->closed) {
+		ensure_fd_room(wk);
+		n = reopen_frame(wk, wk->nr_frames - 1);
+		if (n < 0) {
+			/* The directory was swapped while we were away: do not
+			 * follow the new one; leave its remaining entries. */
+			report(wk, dir->parent, dir->src_name, (int)n);
+			wk->nr_frames--;
+			if (f->closed)
+				wk->nr_closed--;
+			engine_dir_release(wk->engine, dir);
+			return;
+		}
+	}
 	if (f->seek && lseek(dir->src_dirfd, f->resume, SEEK_SET) < 0)
 		n = neg_errno();
 	else
@@ -395,9 +549,10 @@ static void walk_top(struct walker *wk)
 			continue;
 		child = walk_entry(wk, dir, d->d_name);
 		if (child) {
-			/* Resume after this entry once the child is walked. */
+			/* Resume after this entry once the child is walked (the
+			 * descriptor may be closed and reopened meanwhile). */
 			f->resume = d->d_off;
-			f->seek = pos < n;
+			f->seek = true;
 			push_frame(wk, child);
 			return;
 		}
@@ -549,6 +704,7 @@ void walk_run(struct engine *engine, struct backend *backend, struct hardlink_ma
 	struct dir_node *root;
 
 	worker_ctx_init(&wk.w, engine, opts->jobs);
+	wk.dir_budget = dir_budget(opts);
 	if (opts->nr_excludes)
 		wk.excludes = exclude_new(opts->excludes, opts->nr_excludes);
 	if (into_dir) {

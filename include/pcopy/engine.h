@@ -78,6 +78,15 @@ void engine_dir_release(struct engine *engine, struct dir_node *dir);
 /* Count a new struct dir_node (the walker calls it for each one it makes). */
 void engine_dir_track(struct engine *engine);
 
+/* Directory nodes alive now. */
+unsigned engine_nr_dirs(struct engine *engine);
+
+/*
+ * Wait (at most @timeout_ms) until fewer than @seen directory nodes are
+ * alive: the walker's way to wait for descriptors when the limit is low.
+ */
+void engine_wait_dir_release(struct engine *engine, unsigned seen, unsigned timeout_ms);
+
 /* The options of the run. */
 const struct pcopy_opts *engine_opts(const struct engine *engine);
 
@@ -86,5 +95,12 @@ struct progress *engine_progress(const struct engine *engine);
 
 /* True once SIGINT/SIGTERM asked the run to stop; workers check it. */
 bool engine_stopping(const struct engine *engine);
+
+/*
+ * Stop the run as SIGINT/SIGTERM (@sig) would, but a repeat is ignored
+ * rather than exiting at once. Async-signal-safe: for workers of the
+ * process backend, which learn of the stop from their parent.
+ */
+void engine_request_stop(int sig);
 
 #endif /* PCOPY_ENGINE_H */

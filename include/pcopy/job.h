@@ -36,6 +36,8 @@ struct dir_node {
 	uid_t new_file_uid;      /* owner a new file gets here (our euid) */
 	gid_t new_file_gid;      /* group a new file gets here (setgid dirs) */
 	dev_t dst_dev;           /* file system of the destination directory */
+	ino_t dst_ino;           /* its inode, to check it when it is reopened */
+	bool followed;           /* opened following a symlink (-L, -H operand) */
 };
 
 /* What a job does. */

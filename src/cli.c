@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The command line, parsed with glibc argp as in "Argp Example 3": an option
+ * table, parse_opt() filling struct pcopy_opts, and the cross-option and
+ * operand checks at ARGP_KEY_END. Any usage error exits with status 2.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "pcopy/cli.h"
+#include "pcopy/options.h"
+#include "pcopy/quote.h"
+#include "pcopy/size.h"
+#include "pcopy/util.h"
+
+/* Read by argp for --version. */
+const char *argp_program_version = "pcopy " PCOPY_VERSION;
+
+/* Exit status of a usage error (SPEC section 6) and the hint that follows one. */
+#define EXIT_USAGE 2
+#define USAGE_HINT "Try 'pcopy --help' for more information.\n"
+
+/* What -p and a bare --preserve keep, as in cp. */
+#define PRESERVE_CP_P (PRESERVE_MODE | PRESERVE_OWNERSHIP | PRESERVE_TIMESTAMPS)
+
+/* Long options without a short form: keys above any character. */
+enum {
+	OPT_PRESERVE = 256,
+	OPT_NO_PRESERVE,
+	OPT_REFLINK,
+	OPT_SPARSE,
+	OPT_EXCLUDE,
+	OPT_DRY_RUN,
+	OPT_VERIFY,
+	OPT_FSYNC,
+	OPT_QUEUE_DEPTH,
+	OPT_CHUNK_SIZE,
+	OPT_PROGRESS,
+	OPT_SUMMARY,
+};
+
+/* The help text below spells these numbers out; keep them in step. */
+_Static_assert(PCOPY_JOBS_MAX == 1024, "update the --jobs help");
+_Static_assert(PCOPY_QUEUE_DEPTH_MAX == 4096, "update the --queue-depth help");
+_Static_assert(PCOPY_QUEUE_DEPTH_DEFAULT == 64, "update the --queue-depth help");
+_Static_assert(PCOPY_CHUNK_SIZE_MIN == 64ull << 10, "update the --chunk-size help");
+_Static_assert(PCOPY_CHUNK_SIZE_MAX == 1ull << 40, "update the --chunk-size help");
+_Static_assert(PCOPY_CHUNK_SIZE_DEFAULT == 64ull << 20, "update the --chunk-size help");
+
+/* One entry per option, grouped as --help shows them. */
+/* clang-format off */
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "Copying:", 1 },
+	{ "force", 'f', NULL, 0,
+	  "if an existing destination file cannot be opened, remove it and try again" },
+	{ "no-clobber", 'n', NULL, 0, "never overwrite an existing file" },
+	{ "update", 'u', NULL, 0,
+	  "copy only when SOURCE is newer than the destination or the destination is missing" },
+	{ "one-file-system", 'x', NULL, 0, "stay on the file systems of the sources" },
+	{ "target-directory", 't', "DIR", 0, "copy every SOURCE into DIR" },
+	{ "no-target-directory", 'T', NULL, 0, "treat DEST as a normal file" },
+	{ "recursive", 'R', NULL, 0,
+	  "accepted and ignored: directories are always copied recursively" },
+	{ NULL, 'r', NULL, OPTION_ALIAS, NULL },
+	{ "reflink", OPT_REFLINK, "WHEN", OPTION_ARG_OPTIONAL,
+	  "clone extents where the file system can: auto (the default), always (what a bare "
+	  "--reflink means) or never" },
+	{ "sparse", OPT_SPARSE, "WHEN", 0,
+	  "auto (the default: holes stay holes), always (runs of zeros become holes too) or "
+	  "never" },
+	{ "exclude", OPT_EXCLUDE, "PATTERN", 0,
+	  "skip paths matching the glob PATTERN, relative to the source; repeatable" },
+	{ "dry-run", OPT_DRY_RUN, NULL, 0, "print what would be copied, write nothing" },
+	{ "verify", OPT_VERIFY, NULL, 0,
+	  "compare every copied file with its source afterwards (fast hash)" },
+	{ "fsync", OPT_FSYNC, NULL, 0,
+	  "make every file and directory durable before reporting success" },
+
+	{ NULL, 0, NULL, 0, "Attributes and symbolic links:", 2 },
+	{ "archive", 'a', NULL, 0, "same as -P --preserve=all" },
+	{ NULL, 'p', NULL, 0, "same as --preserve=mode,ownership,timestamps" },
+	{ NULL, 'd', NULL, 0, "same as --no-dereference --preserve=links" },
+	{ "preserve", OPT_PRESERVE, "LIST", OPTION_ARG_OPTIONAL,
+	  "preserve the attributes in the comma-separated LIST: mode, ownership, timestamps, "
+	  "links, xattr, all (default: mode,ownership,timestamps)" },
+	{ "no-preserve", OPT_NO_PRESERVE, "LIST", 0, "do not preserve the attributes in LIST" },
+	{ "no-dereference", 'P', NULL, 0, "copy symbolic links as links (the default)" },
+	{ "dereference", 'L', NULL, 0, "follow every symbolic link in the sources" },
+	{ NULL, 'H', NULL, 0, "follow symbolic links named on the command line" },
+
+	{ NULL, 0, NULL, 0, "Execution:", 3 },
+	{ "backend", 'B', "NAME", 0,
+	  "auto (the default), thread, process, uring or mpi (mpi is not supported yet)" },
+	{ "jobs", 'j', "N", 0,
+	  "worker threads or processes, 1 to 1024 (default: the online CPUs, at least 2)" },
+	{ "queue-depth", OPT_QUEUE_DEPTH, "N", 0,
+	  "io_uring operations in flight, 1 to 4096 (default 64)" },
+	{ "chunk-size", OPT_CHUNK_SIZE, "SIZE", 0,
+	  "files larger than SIZE are split into chunks copied in parallel; 64K to 1T, K M G T "
+	  "are powers of 1024 (default 64M)" },
+
+	{ NULL, 0, NULL, 0, "Output:", 4 },
+	{ "verbose", 'v', NULL, 0, "print 'SOURCE' -> 'DEST' for each entry copied" },
+	{ "quiet", 'q', NULL, 0, "print nothing but errors and an explicit --summary" },
+	{ "progress", OPT_PROGRESS, "MODE", OPTION_ARG_OPTIONAL,
+	  "bar, plain, json or none (default: bar when stderr is a terminal, else none; a bare "
+	  "--progress means bar on a terminal, else plain)" },
+	{ "summary", OPT_SUMMARY, "FORMAT", OPTION_ARG_OPTIONAL,
+	  "print a summary at the end: text (the default, on stderr) or json (on stdout)" },
+
+	{ NULL, 0, NULL, 0, "Informational options:", -1 },
+	{ NULL },
+};
+
+static const char args_doc[] = "SOURCE DEST\nSOURCE... DIRECTORY\n-t DIRECTORY SOURCE...";
+
+static const char doc[] =
+	"Copy SOURCE to DEST, or several SOURCEs into DIRECTORY, in parallel. "
+	"Directories are copied recursively."
+	"\vExit status: 0 if everything was copied, 1 if some files failed, 2 on a usage "
+	"error, 130 or 143 when interrupted by SIGINT or SIGTERM.";
+/* clang-format on */
+
+/* What parse_opt() fills: the options, and the operands until KEY_END sorts them. */
+struct cli_state {
+	struct pcopy_opts *opts;
+	char **operands; /* borrowed from argv */
+	size_t nr_operands;
+};
+
+/* One accepted word of an option that takes a keyword (or a list of them). */
+struct keyword {
+	const char *name;
+	unsigned value;
+};
+
+/* clang-format off */
+static const struct keyword backend_words[] = {
+	{ "auto", BACKEND_AUTO },
+	{ "thread", BACKEND_THREAD },
+	{ "process", BACKEND_PROCESS },
+	{ "uring", BACKEND_URING },
+	{ "mpi", BACKEND_MPI },
+	{ NULL, 0 },
+};
+
+/* --reflink and --sparse take the same words for the same values. */
+static const struct keyword when_words[] = {
+	{ "auto", REFLINK_AUTO },
+	{ "always", REFLINK_ALWAYS },
+	{ "never", REFLINK_NEVER },
+	{ NULL, 0 },
+};
+_Static_assert(REFLINK_AUTO == (int)SPARSE_AUTO && REFLINK_ALWAYS == (int)SPARSE_ALWAYS &&
+	       REFLINK_NEVER == (int)SPARSE_NEVER, "--reflink and --sparse share when_words");
+
+static const struct keyword progress_words[] = {
+	{ "bar", PROGRESS_BAR },
+	{ "plain", PROGRESS_PLAIN },
+	{ "json", PROGRESS_JSON },
+	{ "none", PROGRESS_NONE },
+	{ NULL, 0 },
+};
+
+static const struct keyword summary_words[] = {
+	{ "text", SUMMARY_TEXT },
+	{ "json", SUMMARY_JSON },
+	{ NULL, 0 },
+};
+
+static const struct keyword preserve_words[] = {
+	{ "mode", PRESERVE_MODE },
+	{ "ownership", PRESERVE_OWNERSHIP },
+	{ "timestamps", PRESERVE_TIMESTAMPS },
+	{ "links", PRESERVE_LINKS },
+	{ "xattr", PRESERVE_XATTR },
+	{ "all", PRESERVE_ALL },
+	{ NULL, 0 },
+};
+/* clang-format on */
+
+/* Quote a name for a message the way cp does ('name'). Leaks: we are about to exit. */
+static const char *q(const char *name)
+{
+	return quote_name(name, true);
+}
+
+/*
+ * Report a usage error as SPEC section 8 words it and exit with status 2.
+ * Not argp_error(): the glibc of Debian 12 words its hint "Try `pcopy
+ * --help' or `pcopy --usage'", and the hint must read the same whichever
+ * way the error was found (see cli_parse() for getopt's own errors).
+ */
+__attribute__((noreturn, format(printf, 1, 2))) static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("pcopy: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n" USAGE_HINT, stderr);
+	exit(EXIT_USAGE);
+}
+
+/* Fail because @word[0..@len) is not one of the @words of @option; list those that are. */
+__attribute__((noreturn)) static void bad_keyword(const char *option, const char *word, size_t len,
+						  const struct keyword *words)
+{
+	char valid[128] = ""; /* the longest list, of --preserve, is 46 bytes */
+	char *bad = xmalloc(len + 1);
+
+	memcpy(bad, word, len);
+	bad[len] = '\0';
+	for (const struct keyword *w = words; w->name; w++) {
+		if (w != words)
+			strcat(valid, ", ");
+		strcat(valid, w->name);
+	}
+	usage_error("invalid argument %s for '%s'; valid arguments are: %s", q(bad), option, valid);
+}
+
+/* The value of the word @arg[0..@len) in @words; a usage error if it is not there. */
+static unsigned keyword_value(const char *option, const char *arg, size_t len,
+			      const struct keyword *words)
+{
+	for (const struct keyword *w = words; w->name; w++)
+		if (strlen(w->name) == len && !strncmp(w->name, arg, len))
+			return w->value;
+	bad_keyword(option, arg, len, words);
+}
+
+static unsigned parse_keyword(const char *option, const char *arg, const struct keyword *words)
+{
+	return keyword_value(option, arg, strlen(arg), words);
+}
+
+/* PRESERVE_* bits of a comma-separated list such as "mode,timestamps". */
+static unsigned parse_attr_list(const char *option, const char *arg)
+{
+	unsigned bits = 0;
+
+	for (;;) {
+		size_t len = strcspn(arg, ",");
+
+		bits |= keyword_value(option, arg, len, preserve_words);
+		if (!arg[len])
+			return bits;
+		arg += len + 1;
+	}
+}
+
+/* A count for @option within [@min, @max]; a usage error otherwise. */
+static unsigned parse_count(const char *option, const char *arg, unsigned min, unsigned max)
+{
+	unsigned n = 0;
+
+	if (uint_parse(arg, min, max, &n))
+		usage_error("invalid argument %s for '%s'; allowed: %u to %u", q(arg), option, min,
+			    max);
+	return n;
+}
+
+static uint64_t parse_chunk_size(const char *arg)
+{
+	uint64_t size = 0;
+
+	if (size_parse(arg, &size) || size < PCOPY_CHUNK_SIZE_MIN || size > PCOPY_CHUNK_SIZE_MAX)
+		usage_error("invalid argument %s for '--chunk-size'; allowed: 64K to 1T", q(arg));
+	return size;
+}
+
+static void add_exclude(struct pcopy_opts *o, const char *pattern)
+{
+	o->excludes = xrealloc(o->excludes, (o->nr_excludes + 1) * sizeof(*o->excludes));
+	o->excludes[o->nr_excludes++] = pattern;
+}
+
+/* Options that take no argument. Returns ARGP_ERR_UNKNOWN for the others. */
+static error_t parse_switch(int key, struct pcopy_opts *o)
+{
+	switch (key) {
+	case 'a':
+		o->deref = DEREF_NEVER;
+		o->preserve |= PRESERVE_ALL;
+		break;
+	case 'p':
+		o->preserve |= PRESERVE_CP_P;
+		break;
+	case 'd':
+		o->deref = DEREF_NEVER;
+		o->preserve |= PRESERVE_LINKS;
+		break;
+	case 'P':
+		o->deref = DEREF_NEVER;
+		break;
+	case 'L':
+		o->deref = DEREF_ALWAYS;
+		break;
+	case 'H':
+		o->deref = DEREF_COMMAND_LINE;
+		break;
+	case 'f':
+		o->force = true;
+		break;
+	case 'n':
+		o->no_clobber = true;
+		break;
+	case 'u':
+		o->update = true;
+		break;
+	case 'x':
+		o->one_file_system = true;
+		break;
+	case 'T':
+		o->no_target_dir = true;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		break;
+	case OPT_VERIFY:
+		o->verify = true;
+		break;
+	case OPT_FSYNC:
+		o->fsync = true;
+		break;
+	case 'r':
+	case 'R':
+		break; /* cp compatibility: directories are always copied recursively */
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/*
+ * Options that take an argument (@arg is NULL for a bare optional one).
+ * Returns ARGP_ERR_UNKNOWN for the others.
+ */
+static error_t parse_valued(int key, char *arg, struct pcopy_opts *o)
+{
+	switch (key) {
+	case 't':
+		if (o->target_dir)
+			usage_error("multiple target directories specified");
+		o->target_dir = arg;
+		break;
+	case OPT_PRESERVE:
+		o->preserve |= arg ? parse_attr_list("--preserve", arg) : PRESERVE_CP_P;
+		break;
+	case OPT_NO_PRESERVE:
+		o->preserve &= ~parse_attr_list("--no-preserve", arg);
+		break;
+	case OPT_REFLINK:
+		o->reflink = arg ? parse_keyword("--reflink", arg, when_words) : REFLINK_ALWAYS;
+		break;
+	case OPT_SPARSE:
+		o->sparse = parse_keyword("--sparse", arg, when_words);
+		break;
+	case OPT_EXCLUDE:
+		add_exclude(o, arg);
+		break;
+	case 'B':
+		o->backend = parse_keyword("--backend", arg, backend_words);
+		break;
+	case 'j':
+		o->jobs = parse_count("--jobs", arg, 1, PCOPY_JOBS_MAX);
+		break;
+	case OPT_QUEUE_DEPTH:
+		o->queue_depth = parse_count("--queue-depth", arg, 1, PCOPY_QUEUE_DEPTH_MAX);
+		break;
+	case OPT_CHUNK_SIZE:
+		o->chunk_size = parse_chunk_size(arg);
+		break;
+	case OPT_PROGRESS:
+		o->progress = arg ? parse_keyword("--progress", arg, progress_words)
+			      : isatty(STDERR_FILENO) ? PROGRESS_BAR
+						      : PROGRESS_PLAIN;
+		break;
+	case OPT_SUMMARY:
+		o->summary = arg ? parse_keyword("--summary", arg, summary_words) : SUMMARY_TEXT;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* Fail with "pcopy: WHAT: not supported yet" (exit 2) when @cond holds. */
+static void refuse_if(bool cond, const char *what)
+{
+	if (cond)
+		die("%s: not supported yet", what);
+}
+
+/*
+ * Options that are parsed but whose behaviour has not landed yet: refused
+ * rather than silently ignored. A feature lands by deleting its line.
+ */
+static void refuse_unsupported(const struct pcopy_opts *o)
+{
+	refuse_if(o->backend == BACKEND_MPI, "--backend=mpi");
+}
+
+/*
+ * Several sources need a directory to go into. Checked here, following
+ * symlinks as cp does, so that the mistake is a usage error before anything
+ * is written (SPEC section 8).
+ */
+static void require_directory(const char *path)
+{
+	struct stat st;
+	int err = stat(path, &st) ? errno : 0; /* before q() may change errno */
+
+	if (err == ENOENT || err == ENOTDIR || (!err && !S_ISDIR(st.st_mode)))
+		usage_error("target %s is not a directory", q(path));
+	if (err)
+		usage_error("target %s: %s", q(path), strerror(err));
+}
+
+/* Check the operand count against -t/-T and split operands into sources and dest. */
+static void set_operands(struct cli_state *cs)
+{
+	struct pcopy_opts *o = cs->opts;
+	size_t n = cs->nr_operands;
+
+	if (o->target_dir && o->no_target_dir)
+		usage_error("cannot combine --target-directory (-t) "
+			    "and --no-target-directory (-T)");
+	if (n == 0)
+		usage_error("missing file operand");
+	if (n == 1 && !o->target_dir)
+		usage_error("missing destination file operand after %s", q(cs->operands[0]));
+	if (n > 2 && o->no_target_dir)
+		usage_error("extra operand %s", q(cs->operands[2]));
+
+	if (o->target_dir) {
+		require_directory(o->target_dir);
+		o->dest = o->target_dir;
+	} else {
+		if (n > 2)
+			require_directory(cs->operands[n - 1]);
+		o->dest = cs->operands[--n];
+	}
+	o->sources = xmalloc(n * sizeof(*o->sources));
+	memcpy(o->sources, cs->operands, n * sizeof(*o->sources));
+	o->nr_sources = n;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct cli_state *cs = state->input;
+	struct pcopy_opts *o = cs->opts;
+
+	switch (key) {
+	case ARGP_KEY_INIT:
+		/*
+		 * No stream for argp's own error output: after getopt has named
+		 * a bad option, argp would add its differently worded hint and
+		 * exit. Without a stream it returns instead, and cli_parse()
+		 * adds ours. --help and --version use out_stream, unchanged.
+		 */
+		state->err_stream = NULL;
+		return 0;
+	case ARGP_KEY_ARGS:
+		/* All operands at once; argp has moved them after the options. */
+		cs->operands = state->argv + state->next;
+		cs->nr_operands = state->argc - state->next;
+		return 0;
+	case ARGP_KEY_END:
+		refuse_unsupported(o);
+		set_operands(cs);
+		if (o->quiet) { /* -q wins over -v and progress (SPEC section 8) */
+			o->verbose = false;
+			o->progress = PROGRESS_NONE;
+		}
+		return 0;
+	}
+	if (parse_switch(key, o) == 0)
+		return 0;
+	return parse_valued(key, arg, o);
+}
+
+/* Online CPUs, at least 2 so that the walk and a copy overlap, at most the -j limit. */
+static unsigned default_jobs(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cpus < 2)
+		return 2;
+	return cpus > PCOPY_JOBS_MAX ? PCOPY_JOBS_MAX : (unsigned)cpus;
+}
+
+void opts_init(struct pcopy_opts *opts)
+{
+	*opts = (struct pcopy_opts){
+	    .preserve = 0,
+	    .deref = DEREF_NEVER,
+	    .reflink = REFLINK_AUTO,
+	    .sparse = SPARSE_AUTO,
+	    .backend = BACKEND_AUTO,
+	    .jobs = default_jobs(),
+	    .queue_depth = PCOPY_QUEUE_DEPTH_DEFAULT,
+	    .chunk_size = PCOPY_CHUNK_SIZE_DEFAULT,
+	    .progress = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE,
+	    .summary = SUMMARY_NONE,
+	};
+	/* The umask can only be read by setting it; put it back at once. */
+	opts->umask = umask(0);
+	umask(opts->umask);
+}
+
+void opts_release(struct pcopy_opts *opts)
+{
+	free(opts->sources);
+	opts->sources = NULL;
+	opts->nr_sources = 0;
+	free(opts->excludes);
+	opts->excludes = NULL;
+	opts->nr_excludes = 0;
+}
+
+void cli_parse(int argc, char **argv, struct pcopy_opts *opts)
+{
+	static const struct argp argp = {options, parse_opt, args_doc, doc};
+	struct cli_state cs = {.opts = opts};
+	error_t err;
+
+	argp_err_exit_status = EXIT_USAGE;
+	opts_init(opts);
+	/*
+	 * getopt names the program by argv[0] as given: make it the base name
+	 * so that its messages start with "pcopy:" like all the others.
+	 */
+	if (argc > 0 && argv[0])
+		argv[0] = basename(argv[0]);
+	err = argp_parse(&argp, argc, argv, 0, NULL, &cs);
+	if (err == EINVAL) { /* getopt has printed what was wrong */
+		fputs(USAGE_HINT, stderr);
+		exit(EXIT_USAGE);
+	}
+	if (err)
+		die("%s", strerror(err));
+}
