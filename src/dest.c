@@ -26,6 +26,12 @@ void dest_disable_tmpfile(bool disable)
 	atomic_store(&tmpfile_refused, disable);
 }
 
+bool dest_unnamed_ok(void)
+{
+	return !atomic_load_explicit(&tmpfile_refused, memory_order_relaxed) &&
+	       !atomic_load_explicit(&empty_path_refused, memory_order_relaxed);
+}
+
 void dest_tmp_name(const char *name, char *buf)
 {
 	static atomic_uint counter;

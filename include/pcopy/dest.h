@@ -45,6 +45,14 @@ int dest_replace_with(int dirfd, const char *name, int (*make)(int dirfd, const 
 /* Generate a temporary name for @name into @buf (NAME_MAX + 1 bytes). */
 void dest_tmp_name(const char *name, char *buf);
 
+/*
+ * True until O_TMPFILE or linking by descriptor (linkat AT_EMPTY_PATH) was
+ * refused (or disabled for tests): backends that issue those operations
+ * themselves (io_uring) check it, and otherwise use dest_create_tmp() and
+ * dest_publish(), which know every way round.
+ */
+bool dest_unnamed_ok(void);
+
 /* For tests: force the temporary-name path even where O_TMPFILE works. */
 void dest_disable_tmpfile(bool disable);
 

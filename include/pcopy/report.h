@@ -26,6 +26,7 @@ enum pcopy_error {
 	PCOPY_ELOOP_DIR,          /* -L: directory cycle */
 	PCOPY_EUNSUPPORTED_TYPE,  /* a file type pcopy cannot recreate */
 	PCOPY_EVERIFY,            /* --verify: the copy differs from its source */
+	PCOPY_EWORKER,            /* process backend: the worker died, twice */
 	PCOPY_EMAX
 };
 
