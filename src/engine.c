@@ -223,7 +223,7 @@ static void retire(struct engine *engine, struct job *job, int err)
 	if (err == -EINTR && engine_stopping(engine)) {
 		/* Interrupted: not an error of this file. */
 	} else if (err) {
-		char *path = job_src_path(job);
+		char *path = job->err_dst ? job_dst_path(job) : job_src_path(job);
 
 		report_error(engine->progress, path, err);
 		free(path);
@@ -316,7 +316,7 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 	engine.progress = progress_new(opts, opts->jobs + 2, ops->name, NULL);
 	progress_bind_slot(engine.progress, opts->jobs);
 	if (opts->preserve & PRESERVE_LINKS)
-		engine.links = hardlink_map_new(&engine);
+		engine.links = hardlink_map_new(&engine, opts->deref != DEREF_ALWAYS);
 	engine.backend = ops->start(&engine, opts, &err);
 	if (!engine.backend)
 		die("cannot start the %s backend: %s", ops->name, strerror(-err));

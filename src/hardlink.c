@@ -34,12 +34,14 @@ struct hardlink_map {
 	struct hardlink_group **buckets;
 	size_t nr_buckets;
 	size_t nr_groups;
+	bool by_count;                   /* retire a group after st_nlink names */
 };
 
-struct hardlink_map *hardlink_map_new(struct engine *engine)
+struct hardlink_map *hardlink_map_new(struct engine *engine, bool by_count)
 {
 	struct hardlink_map *map = xcalloc(1, sizeof(*map));
 
+	map->by_count = by_count;
 	pthread_mutex_init(&map->lock, NULL);
 	map->engine = engine;
 	map->nr_buckets = 1024;
@@ -128,7 +130,7 @@ enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job)
 		g = xcalloc(1, sizeof(*g));
 		g->dev = job->st.st_dev;
 		g->ino = job->st.st_ino;
-		g->nlink = job->st.st_nlink;
+		g->nlink = map->by_count ? job->st.st_nlink : (nlink_t)-1;
 		g->next = map->buckets[bucket_of(map, g->dev, g->ino)];
 		map->buckets[bucket_of(map, g->dev, g->ino)] = g;
 		map->nr_groups++;

@@ -21,6 +21,22 @@
 #include "pcopy/util.h"
 #include "pcopy/verify.h"
 
+/* Errors of the destination side name the destination in messages. */
+static int dst_err(struct job *job, int err)
+{
+	if (err < 0)
+		job->err_dst = true;
+	return err;
+}
+
+/* A failed copy: a full or read-only destination, else the source. */
+static int copy_err(struct job *job, int err)
+{
+	if (err == -ENOSPC || err == -EDQUOT || err == -EROFS || err == -EFBIG)
+		return dst_err(job, err);
+	return err;
+}
+
 static bool same_time(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
@@ -169,14 +185,14 @@ static int run_file(struct worker_ctx *w, struct job *job)
 
 	err = job_precheck(w, job, &may_exist);
 	if (err)
-		return err > 0 ? 0 : err;
+		return err > 0 ? 0 : dst_err(job, err);
 	src_fd = job_open_source(job);
 	if (src_fd < 0)
 		return src_fd;
 	dst_fd = job_create_dest(opts, job, &tmp_name);
 	if (dst_fd < 0) {
 		close_quietly(src_fd);
-		return dst_fd;
+		return dst_err(job, dst_fd);
 	}
 	copy_select_pair(w, job->st.st_dev, job->dir->dst_dev);
 	err = job->st.st_size ? copy_try_reflink(w, src_fd, dst_fd, &job->st) : 0;
@@ -189,6 +205,7 @@ static int run_file(struct worker_ctx *w, struct job *job)
 		if (!err && opts->sparse == SPARSE_ALWAYS && ftruncate(dst_fd, job->st.st_size) < 0)
 			err = neg_errno();
 	}
+	err = copy_err(job, err);
 	return job_finish_file(w, job, src_fd, dst_fd, &tmp_name, may_exist, err, shrunk);
 }
 
@@ -278,7 +295,7 @@ static int run_symlink(struct worker_ctx *w, struct job *job)
 
 	err = job_precheck(w, job, &may_exist);
 	if (err)
-		return err > 0 ? 0 : err;
+		return err > 0 ? 0 : dst_err(job, err);
 	target = read_link(job->dir->src_dirfd, job->name, (size_t)job->st.st_size, &err);
 	if (!target)
 		return err;
@@ -287,9 +304,9 @@ static int run_symlink(struct worker_ctx *w, struct job *job)
 		err = dest_replace_with(job->dir->dst_dirfd, job->dst_name, make_symlink, target);
 	free(target);
 	if (err)
-		return err;
+		return dst_err(job, err);
 	job->published = true;
-	return meta_apply_at(opts, job->dir->dst_dirfd, job->dst_name, &job->st);
+	return dst_err(job, meta_apply_at(opts, job->dir->dst_dirfd, job->dst_name, &job->st));
 }
 
 struct special {
@@ -317,14 +334,14 @@ static int run_special(struct worker_ctx *w, struct job *job)
 
 	err = job_precheck(w, job, &may_exist);
 	if (err)
-		return err > 0 ? 0 : err;
+		return err > 0 ? 0 : dst_err(job, err);
 	err = make_special(job->dir->dst_dirfd, job->dst_name, &sp);
 	if (err == -EEXIST && may_exist)
 		err = dest_replace_with(job->dir->dst_dirfd, job->dst_name, make_special, &sp);
 	if (err)
-		return err;
+		return dst_err(job, err);
 	job->published = true;
-	return meta_apply_at(opts, job->dir->dst_dirfd, job->dst_name, &job->st);
+	return dst_err(job, meta_apply_at(opts, job->dir->dst_dirfd, job->dst_name, &job->st));
 }
 
 struct link_src {
@@ -350,7 +367,7 @@ int job_run_hardlink(struct job *job)
 	if (err == -EEXIST && !job->dir->dst_fresh) {
 		/* Already the same inode (a re-run): nothing to do. */
 		if (fstatat(job->dir->dst_dirfd, job->dst_name, &a, AT_SYMLINK_NOFOLLOW) < 0)
-			return neg_errno();
+			return dst_err(job, neg_errno());
 		if (fstatat(src.dirfd, src.path, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
 			job->skipped = PC_SKIPPED_UNCHANGED;
@@ -358,11 +375,11 @@ int job_run_hardlink(struct job *job)
 			return 0;
 		}
 		if (S_ISDIR(a.st_mode))
-			return -PCOPY_EOVERWRITE_DIR;
+			return dst_err(job, -PCOPY_EOVERWRITE_DIR);
 		err = dest_replace_with(job->dir->dst_dirfd, job->dst_name, make_link, &src);
 	}
 	job->published = !err;
-	return err;
+	return dst_err(job, err);
 }
 
 /* --dry-run: decide as the real run would (-n, -u, conflicts), write nothing. */

@@ -26,7 +26,8 @@ mode_t meta_create_mode(const struct pcopy_opts *opts, const struct stat *st)
 {
 	if (opts->preserve & PRESERVE_MODE)
 		return st->st_mode & 0777;
-	return st->st_mode & 0777 & ~opts->umask;
+	/* As cp: the sticky bit stays, setuid/setgid need -p. */
+	return st->st_mode & 01777 & ~opts->umask;
 }
 
 /* Errors cp -a treats as "this file system or user cannot keep that". */
@@ -143,7 +144,7 @@ int meta_apply_fd(const struct pcopy_opts *opts, struct xattr_scratch *x, int ds
 		if ((!is_new || S_ISDIR(st->st_mode) || (mode & 07000)) && fchmod(dst_fd, mode) < 0)
 			err = neg_errno();
 	} else if (is_new && S_ISDIR(st->st_mode)) {
-		if (fchmod(dst_fd, mode & 0777 & ~opts->umask) < 0)
+		if (fchmod(dst_fd, mode & 01777 & ~opts->umask) < 0)
 			err = neg_errno();
 	}
 	if ((opts->preserve & (PRESERVE_MODE | PRESERVE_XATTR)) && src_fd >= 0) {

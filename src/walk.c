@@ -330,6 +330,7 @@ static void submit_chunked(struct walker *wk, struct job *job)
 
 	err = job_precheck(&wk->w, job, &may_exist);
 	if (err) {
+		job->err_dst = err < 0;
 		engine_job_done(wk->engine, job, err > 0 ? 0 : err);
 		return;
 	}
@@ -340,6 +341,7 @@ static void submit_chunked(struct walker *wk, struct job *job)
 	}
 	dst_fd = job_create_dest(wk->opts, job, &tmp_name);
 	if (dst_fd < 0) {
+		job->err_dst = true;
 		close(src_fd);
 		engine_job_done(wk->engine, job, dst_fd);
 		return;
@@ -370,21 +372,36 @@ static void submit_chunked(struct walker *wk, struct job *job)
 	}
 }
 
+/*
+ * Hard links (-a, -d): an inode met again becomes a link to its first copy.
+ * Returns true when the job was taken care of (submitted as a link, or
+ * parked until the copy has its name).
+ */
+static bool claim_link(struct walker *wk, struct job *job)
+{
+	bool follow_all = wk->opts->deref == DEREF_ALWAYS;
+
+	if (!wk->links || (job->st.st_nlink < 2 && !follow_all))
+		return false;
+	switch (hardlink_claim(wk->links, job)) {
+	case HARDLINK_PARKED:
+		return true;
+	case HARDLINK_LINK:
+		submit(wk, job);
+		return true;
+	case HARDLINK_COPY:
+		break;
+	}
+	return false;
+}
+
 static void submit_file(struct walker *wk, struct job *job)
 {
+	/* Links are not data to copy: they stay out of the totals. */
+	if (claim_link(wk, job))
+		return;
 	progress_add_total(wk->progress, PT_FILES, 1);
 	progress_add_total(wk->progress, PT_BYTES, (uint64_t)job->st.st_size);
-	if (wk->links && job->st.st_nlink > 1) {
-		switch (hardlink_claim(wk->links, job)) {
-		case HARDLINK_PARKED:
-			return;
-		case HARDLINK_LINK:
-			submit(wk, job);
-			return;
-		case HARDLINK_COPY:
-			break;
-		}
-	}
 	/* A dry run writes nothing, so there is nothing to split. */
 	if ((uint64_t)job->st.st_size > wk->opts->chunk_size && !wk->opts->dry_run)
 		submit_chunked(wk, job);
@@ -405,17 +422,20 @@ static void submit_entry(struct walker *wk, struct dir_node *dir, const char *na
 		submit_file(wk, job);
 		return;
 	case S_IFLNK:
-		submit(wk, job_new(JOB_SYMLINK, dir, name, dst_name, st));
-		return;
+		job = job_new(JOB_SYMLINK, dir, name, dst_name, st);
+		break;
 	case S_IFIFO:
 	case S_IFSOCK:
 	case S_IFCHR:
 	case S_IFBLK:
-		submit(wk, job_new(JOB_SPECIAL, dir, name, dst_name, st));
-		return;
+		job = job_new(JOB_SPECIAL, dir, name, dst_name, st);
+		break;
 	default:
 		report(wk, dir, name, -PCOPY_EUNSUPPORTED_TYPE);
+		return;
 	}
+	if (!claim_link(wk, job))
+		submit(wk, job);
 }
 
 /* @name's path below the source operand: the names under the operand's top. */
@@ -463,7 +483,8 @@ static struct dir_node *walk_entry(struct walker *wk, struct dir_node *dir, cons
 	struct stat st;
 
 	if (fstatat(dir->src_dirfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
-		report(wk, dir, name, errno == ENOENT ? -PCOPY_EVANISHED : neg_errno());
+		/* Under -L, ENOENT is most likely a dangling symlink, not a race. */
+		report(wk, dir, name, errno == ENOENT && !follow ? -PCOPY_EVANISHED : neg_errno());
 		return NULL;
 	}
 	if (wk->excludes && is_excluded(wk, dir, name, S_ISDIR(st.st_mode)))
@@ -641,9 +662,13 @@ static struct dir_node *make_root(struct walker *wk, const char *path, const cha
 	return root;
 }
 
-/* Copy source operand @src to @dst_name inside @root. */
+/*
+ * Copy source operand @src to @dst_name inside @root. @dst_display is the
+ * destination operand when it ended with '/', which only a directory may
+ * be copied to (as cp: "cannot create regular file 'x/': Not a directory").
+ */
 static void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
-			 const char *dst_name)
+			 const char *dst_name, const char *dst_slashed)
 {
 	bool follow = wk->opts->deref != DEREF_NEVER;
 	struct stat st, dst;
@@ -651,6 +676,10 @@ static void walk_operand(struct walker *wk, struct dir_node *root, const char *s
 
 	if (fstatat(AT_FDCWD, src, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
 		report_error(wk->progress, src, neg_errno());
+		return;
+	}
+	if (!S_ISDIR(st.st_mode) && dst_slashed) {
+		report_error(wk->progress, dst_slashed, -ENOTDIR);
 		return;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -718,7 +747,7 @@ void walk_run(struct engine *engine, struct backend *backend, struct hardlink_ma
 		for (size_t i = 0; root && i < opts->nr_sources && !engine_stopping(engine); i++) {
 			char *name = base_name(opts->sources[i]);
 
-			walk_operand(&wk, root, opts->sources[i], name);
+			walk_operand(&wk, root, opts->sources[i], name, NULL);
 			free(name);
 		}
 	} else {
@@ -726,8 +755,11 @@ void walk_run(struct engine *engine, struct backend *backend, struct hardlink_ma
 		bool has_dir = strchr(opts->dest, '/') != NULL;
 
 		root = make_root(&wk, parent, has_dir ? parent : NULL);
+		size_t len = strlen(opts->dest);
+		bool slashed = len > 1 && opts->dest[len - 1] == '/';
+
 		if (root)
-			walk_operand(&wk, root, opts->sources[0], name);
+			walk_operand(&wk, root, opts->sources[0], name, slashed ? opts->dest : NULL);
 		free(parent);
 		free(name);
 	}

@@ -2,11 +2,14 @@
 /*
  * Hard links inside the copy: files with more than one link are grouped by
  * (device, inode). The first one seen is copied; the others become links
- * to that copy once it has its final name. Only files with nlink > 1 enter
- * the map, and a group leaves it once all its links were seen.
+ * to that copy once it has its final name. Only entries with nlink > 1
+ * enter the map (every entry under -L, where several symlinks may reach one
+ * inode), and a group leaves it once all its links were seen.
  */
 #ifndef PCOPY_HARDLINK_H
 #define PCOPY_HARDLINK_H
+
+#include <stdbool.h>
 
 struct dir_node;
 struct engine;
@@ -20,7 +23,11 @@ enum hardlink_action {
 	HARDLINK_PARKED, /* the job waits for the copy; the map owns it now */
 };
 
-struct hardlink_map *hardlink_map_new(struct engine *engine);
+/*
+ * @by_count: groups retire once st_nlink names were seen. False under -L,
+ * where names reaching an inode through symlinks are not counted by nlink.
+ */
+struct hardlink_map *hardlink_map_new(struct engine *engine, bool by_count);
 
 /*
  * Free the map; parked jobs must have been released (all copies done).
@@ -28,7 +35,7 @@ struct hardlink_map *hardlink_map_new(struct engine *engine);
  */
 void hardlink_map_free(struct hardlink_map **map);
 
-/* Walker: file @job (nlink > 1) was seen; decide its fate. Thread-safe. */
+/* Walker: non-directory @job (nlink > 1, or -L) was seen; decide its fate. Thread-safe. */
 enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job);
 
 /*

@@ -71,6 +71,7 @@ struct job {
 	bool follow;          /* open the source following a symlink (-L, -H) */
 	bool finalized;       /* JOB_CHUNK: this chunk finished its file_task */
 	bool published;       /* the destination name now holds this entry */
+	bool err_dst;         /* the error was on the destination side: name it */
 	unsigned char skipped; /* set by the run: PC_SKIPPED_* counter, or 0 */
 	struct job *next;     /* free for the current owner's queue */
 };
