@@ -102,6 +102,7 @@ static int copy_rw(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, u
 				if (m < 0) {
 					if (errno == EINTR)
 						continue;
+					w->err_on_dst = true;
 					return neg_errno();
 				}
 				done += m;
@@ -138,9 +139,11 @@ static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t of
 
 			if (err == -EINTR)
 				continue;
-			if (!is_copy_range_unsupported(err))
-				return err;
-			w->no_copy_range = true;
+			if (is_copy_range_unsupported(err))
+				w->no_copy_range = true;
+			/* Either way read/write goes on from here: it works where
+			 * the in-kernel copy is refused, and when it fails too it
+			 * tells whether reading or writing failed. */
 			return copy_rw(w, src_fd, dst_fd, off, end, false, shrunk);
 		}
 		if (n == 0) {
@@ -202,6 +205,7 @@ int copy_range(struct worker_ctx *w, int src_fd, int dst_fd, const struct stat *
 	uint64_t end = offset + length;
 
 	*shrunk = false;
+	w->err_on_dst = false;
 	if (length == 0)
 		return 0;
 	if (opts->sparse == SPARSE_AUTO && copy_is_sparse(src_st))

@@ -29,10 +29,10 @@ static int dst_err(struct job *job, int err)
 	return err;
 }
 
-/* A failed copy: a full or read-only destination, else the source. */
-static int copy_err(struct job *job, int err)
+/* A failed copy: the side copy_range() saw fail, or a full destination. */
+static int copy_err(struct worker_ctx *w, struct job *job, int err)
 {
-	if (err == -ENOSPC || err == -EDQUOT || err == -EROFS || err == -EFBIG)
+	if (w->err_on_dst || err == -ENOSPC || err == -EDQUOT || err == -EROFS || err == -EFBIG)
 		return dst_err(job, err);
 	return err;
 }
@@ -205,16 +205,16 @@ static int run_file(struct worker_ctx *w, struct job *job)
 		if (!err && opts->sparse == SPARSE_ALWAYS && ftruncate(dst_fd, job->st.st_size) < 0)
 			err = neg_errno();
 	}
-	err = copy_err(job, err);
+	err = copy_err(w, job, err);
 	return job_finish_file(w, job, src_fd, dst_fd, &tmp_name, may_exist, err, shrunk);
 }
 
-/* Keep the first error any chunk of @task met. */
-static void task_fail(struct file_task *task, int err)
+/* Keep the first error any chunk of @task met; true if this one was it. */
+static bool task_fail(struct file_task *task, int err)
 {
 	int none = 0;
 
-	atomic_compare_exchange_strong(&task->first_err, &none, err);
+	return atomic_compare_exchange_strong(&task->first_err, &none, err);
 }
 
 /* JOB_CHUNK: one range; the last chunk of the file finishes the file. */

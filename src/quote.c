@@ -190,21 +190,18 @@ static void quote_single(struct qout *o, const unsigned char *s, size_t n, local
 		struct qchar q = classify(s + i, n - i, i, utf8);
 
 		if (!q.printable) {
-			char oct[4] = {'\\', 0, 0, 0};
+			char esc[4] = {'\\', q.esc, 0, 0};
 
 			if (!in_esc)
 				put(o, "'$'", 3);
 			in_esc = true;
-			if (q.esc) {
-				oct[1] = q.esc;
-				put(o, oct, 2);
-			} else {
-				oct[1] = '0' + (s[i] >> 6);
-				oct[2] = '0' + ((s[i] >> 3) & 7);
-				oct[3] = '0' + (s[i] & 7);
-				put(o, "\\", 1);
-				put(o, oct + 1, 3);
+			if (!q.esc) {
+				/* One byte of octal, as $'\377': always three digits. */
+				esc[1] = (char)('0' + (s[i] >> 6));
+				esc[2] = (char)('0' + ((s[i] >> 3) & 7));
+				esc[3] = (char)('0' + (s[i] & 7));
 			}
+			put(o, esc, q.esc ? 2 : 4);
 		} else if (s[i] == '\'') {
 			/* '\'' also ends an escape segment: no '' needed. */
 			put(o, "'\\''", 4);

@@ -37,6 +37,7 @@ struct worker_ctx {
 	bool caps_known;
 	bool no_reflink;         /* FICLONE refused for this pair */
 	bool no_copy_range;      /* copy_file_range refused for this pair */
+	bool err_on_dst;         /* the last copy error was a write, not a read */
 };
 
 #define WORKER_BUF_SIZE (1u << 20)

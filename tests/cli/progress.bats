@@ -48,11 +48,11 @@ for d in range(10):
 PY
 }
 
-# bar_draws: how many times the bar was drawn before its final line; the
-# tests below mean nothing if the copy ended before the first redraw.
+# bar_draws: fail unless tty.out shows the bar drawn before its final line;
+# the tests below mean nothing if the copy ended before the first redraw.
 bar_draws() {
 	local n
-	n=$(grep -ao '% [^\r]*\(scanning\|ETA\)' tty.out | wc -l)
+	n=$(grep -ao $'% [^\r]*\\(scanning\\|ETA\\)' tty.out | wc -l)
 	if [ "$n" -lt 1 ]; then
 		echo "the copy ended before the bar was drawn: make the tree bigger"
 		return 1

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+/*
+ * LD_PRELOAD shim for the fault tests: makes reads or writes of chosen
+ * files fail with an errno, the way a bad disk would.
+ *
+ *   PCOPY_FAULT_READ=substr    reads of a file whose path contains substr fail
+ *   PCOPY_FAULT_WRITE=substr   writes to such a file fail
+ *   PCOPY_FAULT_ERRNO=N        the errno (default EIO)
+ *
+ * Paths come from /proc/self/fd, so an O_TMPFILE destination shows as
+ * "DIR/#inode (deleted)": match its directory. Only calls made through the
+ * C library are affected (not io_uring submissions).
+ */
+/* Define read and pread64 apart, whatever the build's file offset size. */
+#undef _FILE_OFFSET_BITS
+#include <stdbool.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static bool fd_matches(int fd, const char *env)
+{
+	const char *want = getenv(env);
+	char link[64], path[8192];
+	ssize_t n;
+
+	if (!want || !*want)
+		return false;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n < 0)
+		return false;
+	path[n] = '\0';
+	return strstr(path, want) != NULL;
+}
+
+static int fault_errno(void)
+{
+	const char *e = getenv("PCOPY_FAULT_ERRNO");
+
+	return e ? atoi(e) : EIO;
+}
+
+#define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
+
+#define FAIL_IF(cond)                        \
+	do {                                 \
+		if (cond) {                  \
+			errno = fault_errno(); \
+			return -1;           \
+		}                            \
+	} while (0)
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+	FAIL_IF(fd_matches(fd, "PCOPY_FAULT_READ"));
+	return REAL(read)(fd, buf, n);
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+{
+	FAIL_IF(fd_matches(fd, "PCOPY_FAULT_READ"));
+	return REAL(pread64)(fd, buf, n, off);
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	FAIL_IF(fd_matches(fd, "PCOPY_FAULT_READ"));
+	return REAL(pread)(fd, buf, n, off);
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	FAIL_IF(fd_matches(fd, "PCOPY_FAULT_WRITE"));
+	return REAL(write)(fd, buf, n);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+	FAIL_IF(fd_matches(fd, "PCOPY_FAULT_WRITE"));
+	return REAL(pwrite64)(fd, buf, n, off);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	FAIL_IF(fd_matches(fd, "PCOPY_FAULT_WRITE"));
+	return REAL(pwrite)(fd, buf, n, off);
+}
+
+ssize_t copy_file_range(int in, off64_t *in_off, int out, off64_t *out_off, size_t n,
+			unsigned flags)
+{
+	FAIL_IF(fd_matches(in, "PCOPY_FAULT_READ"));
+	FAIL_IF(fd_matches(out, "PCOPY_FAULT_WRITE"));
+	return REAL(copy_file_range)(in, in_off, out, out_off, n, flags);
+}
