@@ -82,33 +82,67 @@ static bool match_segment(const char *pat, size_t pat_len, const char *seg, size
 	return match;
 }
 
+/* Split @s at '/' into *nr segments (pointers into @s, with lengths). */
+static const char **split_segments(const char *s, size_t **lens, size_t *nr)
+{
+	size_t n = 1, i = 0;
+	const char **segs;
+
+	for (const char *p = s; *p; p++)
+		n += *p == '/';
+	segs = xcalloc(n, sizeof(*segs));
+	*lens = xcalloc(n, sizeof(**lens));
+	for (const char *p = s;; p++) {
+		const char *end = strchrnul(p, '/');
+
+		segs[i] = p;
+		(*lens)[i++] = (size_t)(end - p);
+		if (!*end)
+			break;
+		p = end;
+	}
+	*nr = i;
+	return segs;
+}
+
 /*
- * Match @path against @pat component by component, where a "**"
- * component matches zero or more path components. Recursion depth is
- * bounded by the number of pattern components.
+ * Match @path against @pat component by component, where a "**" component
+ * matches zero or more path components. Dynamic programming over (pattern
+ * components, path components): linear in their product, so patterns
+ * full of "**" cannot make it exponential (found by the fuzzer).
  */
 static bool match_path(const char *pat, const char *path)
 {
-	const char *pat_end = strchrnul(pat, '/');
-	const char *path_end = strchrnul(path, '/');
+	size_t nr_pat, nr_seg, *pat_len, *seg_len;
+	const char **pats = split_segments(pat, &pat_len, &nr_pat);
+	const char **segs = split_segments(path, &seg_len, &nr_seg);
+	bool *row = xcalloc(nr_seg + 1, sizeof(*row)), *next = xcalloc(nr_seg + 1, sizeof(*next));
+	bool match;
 
-	if (pat_end - pat == 2 && pat[0] == '*' && pat[1] == '*') {
-		const char *rest = *pat_end ? pat_end + 1 : pat_end;
+	row[0] = true; /* no pattern component matches no path component */
+	for (size_t i = 0; i < nr_pat; i++) {
+		bool any = false;
 
-		if (!*rest)
-			return true; /* trailing "**" matches everything below */
-		for (const char *p = path;; p = strchrnul(p, '/') + 1) {
-			if (match_path(rest, p))
-				return true;
-			if (!*strchrnul(p, '/'))
-				return false;
+		for (size_t j = 0; j <= nr_seg; j++) {
+			if (pat_len[i] == 2 && pats[i][0] == '*' && pats[i][1] == '*') {
+				any = any || row[j];
+				next[j] = any;
+			} else {
+				next[j] = j > 0 && row[j - 1] &&
+					  match_segment(pats[i], pat_len[i], segs[j - 1],
+							seg_len[j - 1]);
+			}
 		}
+		memcpy(row, next, (nr_seg + 1) * sizeof(*row));
 	}
-	if (!match_segment(pat, (size_t)(pat_end - pat), path, (size_t)(path_end - path)))
-		return false;
-	if (!*pat_end || !*path_end)
-		return !*pat_end && !*path_end;
-	return match_path(pat_end + 1, path_end + 1);
+	match = row[nr_seg];
+	free(row);
+	free(next);
+	free(pats);
+	free(segs);
+	free(pat_len);
+	free(seg_len);
+	return match;
 }
 
 bool exclude_match(const struct exclude_set *set, const char *rel_path, const char *name,
