@@ -26,35 +26,7 @@
 #include "pcopy/report.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
-
-#define DENTS_BUF_SIZE (32u << 10)
-
-/* A directory being listed; its listing resumes at @resume after a child. */
-struct frame {
-	struct dir_node *dir; /* the walker's reference */
-	off_t resume;         /* d_off of the last entry handled */
-	bool seek;            /* lseek to @resume before the next getdents64 */
-	bool closed;          /* its descriptors were closed to save them */
-};
-
-struct walker {
-	struct engine *engine;          /* borrowed */
-	const struct pcopy_opts *opts;  /* borrowed */
-	struct progress *progress;      /* borrowed */
-	struct backend *backend;        /* borrowed */
-	struct hardlink_map *links;     /* borrowed; NULL unless links are kept */
-	struct worker_ctx w;            /* for the files the walker opens itself */
-	char *dents;                    /* getdents64 buffer; owned */
-	struct frame *frames;           /* the directories being listed; owned */
-	size_t nr_frames, alloc_frames;
-	uint64_t next_id;
-	unsigned dir_budget;            /* directories we may keep open (2 fds each) */
-	unsigned nr_closed;             /* frames whose descriptors are closed */
-	dev_t root_dev;                 /* -x: file system of the current operand */
-	struct exclude_set *excludes;   /* --exclude; owned, NULL without patterns */
-	uid_t euid;                     /* owner of what we create */
-	gid_t egid;                     /* group of what we create (no setgid dir) */
-};
+#include "walk_internal.h"
 
 static void submit(struct walker *wk, struct job *job)
 {
@@ -62,7 +34,7 @@ static void submit(struct walker *wk, struct job *job)
 	wk->backend->ops->submit(wk->backend, job);
 }
 
-static void report(struct walker *wk, struct dir_node *dir, const char *name, int err)
+void walk_report(struct walker *wk, struct dir_node *dir, const char *name, int err)
 {
 	char *path = dir_src_path(dir, name);
 
@@ -70,7 +42,7 @@ static void report(struct walker *wk, struct dir_node *dir, const char *name, in
 	free(path);
 }
 
-static struct dir_node *dir_new(struct walker *wk, struct dir_node *parent)
+struct dir_node *walk_dir_new(struct walker *wk, struct dir_node *parent)
 {
 	struct dir_node *dir = xcalloc(1, sizeof(*dir));
 
@@ -91,7 +63,7 @@ static struct dir_node *dir_new(struct walker *wk, struct dir_node *parent)
  * if it is setgid, else our egid (the dir may be a fresh 0700 one, whose
  * setgid bit comes only at the end, but then it was inherited: checked).
  */
-static void note_dst_dir(struct walker *wk, struct dir_node *dir)
+void walk_note_dst_dir(struct walker *wk, struct dir_node *dir)
 {
 	struct stat st;
 
@@ -144,124 +116,11 @@ static int open_dst_dir(struct dir_node *parent, const char *name, bool *fresh, 
 }
 
 /*
- * Close the descriptors of the oldest directory on the stack that only the
- * walker and its child still use; it is reopened (and checked to be the
- * same directory) when the walk comes back to it.
- */
-static bool close_idle_frame(struct walker *wk)
-{
-	for (size_t i = 0; i + 1 < wk->nr_frames; i++) {
-		struct frame *f = &wk->frames[i];
-
-		if (f->closed || atomic_load(&f->dir->refs) != 2)
-			continue;
-		close(f->dir->src_dirfd);
-		close(f->dir->dst_dirfd);
-		f->dir->src_dirfd = f->dir->dst_dirfd = -1;
-		f->closed = true;
-		wk->nr_closed++;
-		return true;
-	}
-	return false;
-}
-
-/*
- * Keep the directories we hold open within the descriptor limit: trees
- * 10,000 levels deep, or a limit of 64, must work (slower), not fail.
- * First close directories idle on the walker's stack, then wait for jobs
- * in other directories to finish.
- */
-static void ensure_fd_room(struct walker *wk)
-{
-	for (int waits = 0; waits < 200;) {
-		unsigned open_dirs = engine_nr_dirs(wk->engine) - wk->nr_closed;
-		unsigned on_stack = (unsigned)wk->nr_frames - wk->nr_closed + 1;
-
-		if (open_dirs < wk->dir_budget)
-			return;
-		if (close_idle_frame(wk))
-			continue;
-		if (open_dirs <= on_stack)
-			return; /* only our own path is open: nothing to wait for */
-		engine_wait_dir_release(wk->engine, engine_nr_dirs(wk->engine), 10);
-		waits++;
-	}
-}
-
-/*
- * Open the directory of frame @top again, side @dst or source, by walking
- * its names down from the nearest ancestor that is still open, one level
- * at a time with O_NOFOLLOW (so a symlink swapped in is never followed and
- * paths of any length work), and check it is the directory we saw.
- */
-static int reopen_side(struct walker *wk, size_t top, bool dst)
-{
-	size_t j = top;
-	int fd, base;
-
-	while (j > 0 && wk->frames[j - 1].closed)
-		j--;
-	/* frames[j]'s parent is open: a frame, or the operand root. */
-	base = dst ? wk->frames[j].dir->parent->dst_dirfd : wk->frames[j].dir->parent->src_dirfd;
-	fd = base;
-	for (size_t i = j; i <= top; i++) {
-		struct dir_node *dir = wk->frames[i].dir;
-		bool follow = !dst && dir->followed;
-		int next = openat(fd, dst ? dir->dst_name : dir->src_name,
-				  O_RDONLY | O_DIRECTORY | O_NOCTTY | O_CLOEXEC |
-					  (follow ? 0 : O_NOFOLLOW));
-
-		if (fd != base)
-			close(fd);
-		if (next < 0)
-			return neg_errno();
-		fd = next;
-	}
-	return fd;
-}
-
-static int check_dir_fd(int fd, dev_t dev, ino_t ino)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0 || st.st_dev != dev || st.st_ino != ino) {
-		close(fd);
-		return -PCOPY_ECHANGED;
-	}
-	return fd;
-}
-
-/* Reopen the closed frame @top (its ancestors may stay closed). */
-static int reopen_frame(struct walker *wk, size_t top)
-{
-	struct dir_node *dir = wk->frames[top].dir;
-	int src, dst;
-
-	src = reopen_side(wk, top, false);
-	if (src >= 0)
-		src = check_dir_fd(src, dir->st.st_dev, dir->st.st_ino);
-	if (src < 0)
-		return src;
-	dst = reopen_side(wk, top, true);
-	if (dst >= 0)
-		dst = check_dir_fd(dst, dir->dst_dev, dir->dst_ino);
-	if (dst < 0) {
-		close(src);
-		return dst;
-	}
-	dir->src_dirfd = src;
-	dir->dst_dirfd = dst;
-	wk->frames[top].closed = false;
-	wk->nr_closed--;
-	return 0;
-}
-
-/*
  * Make the node for source directory @name (status @st) in @parent: open it,
  * create and open its destination. Returns the node (the walker holds its
  * reference) or NULL after reporting why not.
  */
-static struct dir_node *make_dir(struct walker *wk, struct dir_node *parent, const char *name,
+struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const char *name,
 				 const char *dst_name, const struct stat *st, bool follow)
 {
 	int flags = O_RDONLY | O_DIRECTORY | O_NOCTTY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
@@ -271,16 +130,16 @@ static struct dir_node *make_dir(struct walker *wk, struct dir_node *parent, con
 	int src_fd, dst_fd;
 
 	if (is_ancestor(parent, st)) {
-		report(wk, parent, name, -PCOPY_ELOOP_DIR);
+		walk_report(wk, parent, name, -PCOPY_ELOOP_DIR);
 		return NULL;
 	}
-	ensure_fd_room(wk);
+	walk_ensure_fd_room(wk);
 	tries = 0;
 	do
 		src_fd = openat(parent->src_dirfd, name, flags);
 	while (src_fd < 0 && job_fd_retry(neg_errno(), &tries));
 	if (src_fd < 0) {
-		report(wk, parent, name, errno == ENOENT ? -PCOPY_EVANISHED : neg_errno());
+		walk_report(wk, parent, name, errno == ENOENT ? -PCOPY_EVANISHED : neg_errno());
 		return NULL;
 	}
 	tries = 0;
@@ -295,7 +154,7 @@ static struct dir_node *make_dir(struct walker *wk, struct dir_node *parent, con
 		close(src_fd);
 		return NULL;
 	}
-	dir = dir_new(wk, parent);
+	dir = walk_dir_new(wk, parent);
 	dir->src_dirfd = src_fd;
 	dir->dst_dirfd = dst_fd;
 	dir->src_name = xstrdup(name);
@@ -304,7 +163,7 @@ static struct dir_node *make_dir(struct walker *wk, struct dir_node *parent, con
 	dir->dst_fresh = fresh;
 	dir->meta_pending = true;
 	dir->followed = follow;
-	note_dst_dir(wk, dir);
+	walk_note_dst_dir(wk, dir);
 	if (fresh && (wk->opts->verbose || wk->opts->dry_run)) {
 		char *src = dir_src_path(parent, name), *dst = dir_dst_path(parent, dst_name);
 
@@ -410,7 +269,7 @@ static void submit_file(struct walker *wk, struct job *job)
 }
 
 /* Submit the job for a non-directory entry of @dir. */
-static void submit_entry(struct walker *wk, struct dir_node *dir, const char *name,
+void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name,
 			 const char *dst_name, const struct stat *st, bool follow)
 {
 	struct job *job;
@@ -431,7 +290,7 @@ static void submit_entry(struct walker *wk, struct dir_node *dir, const char *na
 		job = job_new(JOB_SPECIAL, dir, name, dst_name, st);
 		break;
 	default:
-		report(wk, dir, name, -PCOPY_EUNSUPPORTED_TYPE);
+		walk_report(wk, dir, name, -PCOPY_EUNSUPPORTED_TYPE);
 		return;
 	}
 	if (!claim_link(wk, job))
@@ -461,7 +320,7 @@ static char *rel_src_path(const struct dir_node *dir, const char *name)
 }
 
 /* --exclude: is this entry left out? (Excluded directories are not entered.) */
-static bool is_excluded(struct walker *wk, struct dir_node *dir, const char *name, bool is_dir)
+bool walk_is_excluded(struct walker *wk, struct dir_node *dir, const char *name, bool is_dir)
 {
 	char *rel = exclude_needs_path(wk->excludes) ? rel_src_path(dir, name) : NULL;
 	bool excluded = exclude_match(wk->excludes, rel, name, is_dir);
@@ -484,16 +343,16 @@ static struct dir_node *walk_entry(struct walker *wk, struct dir_node *dir, cons
 
 	if (fstatat(dir->src_dirfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
 		/* Under -L, ENOENT is most likely a dangling symlink, not a race. */
-		report(wk, dir, name, errno == ENOENT && !follow ? -PCOPY_EVANISHED : neg_errno());
+		walk_report(wk, dir, name, errno == ENOENT && !follow ? -PCOPY_EVANISHED : neg_errno());
 		return NULL;
 	}
-	if (wk->excludes && is_excluded(wk, dir, name, S_ISDIR(st.st_mode)))
+	if (wk->excludes && walk_is_excluded(wk, dir, name, S_ISDIR(st.st_mode)))
 		return NULL;
 	if (!S_ISDIR(st.st_mode)) {
-		submit_entry(wk, dir, name, name, &st, follow);
+		walk_submit_entry(wk, dir, name, name, &st, follow);
 		return NULL;
 	}
-	child = make_dir(wk, dir, name, name, &st, follow);
+	child = walk_make_dir(wk, dir, name, name, &st, follow);
 	/* -x: the mount point is copied, empty, as cp -x does. */
 	if (child && wk->opts->one_file_system && st.st_dev != wk->root_dev) {
 		engine_dir_release(wk->engine, child);
@@ -511,20 +370,6 @@ static void push_frame(struct walker *wk, struct dir_node *dir)
 	wk->frames[wk->nr_frames++] = (struct frame){ .dir = dir };
 }
 
-/* How many directories may be open: two descriptors each, the rest kept
- * for workers (two per file in flight) and for the process itself. */
-static unsigned dir_budget(const struct pcopy_opts *opts)
-{
-	struct rlimit rl;
-	rlim_t reserve = 32 + 4 * (rlim_t)opts->jobs;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
-		return 1u << 20;
-	if (rl.rlim_cur < reserve + 8)
-		return 4;
-	return (unsigned)((rl.rlim_cur - reserve) / 2);
-}
-
 /*
  * List the frame on top of the stack until a subdirectory is found (which
  * is pushed, remembering where to resume) or the directory ends (popped).
@@ -536,12 +381,12 @@ static void walk_top(struct walker *wk)
 	ssize_t n;
 
 	if (f->closed) {
-		ensure_fd_room(wk);
-		n = reopen_frame(wk, wk->nr_frames - 1);
+		walk_ensure_fd_room(wk);
+		n = walk_reopen_frame(wk, wk->nr_frames - 1);
 		if (n < 0) {
 			/* The directory was swapped while we were away: do not
 			 * follow the new one; leave its remaining entries. */
-			report(wk, dir->parent, dir->src_name, (int)n);
+			walk_report(wk, dir->parent, dir->src_name, (int)n);
 			wk->nr_frames--;
 			if (f->closed)
 				wk->nr_closed--;
@@ -555,7 +400,7 @@ static void walk_top(struct walker *wk)
 		n = getdents64(dir->src_dirfd, wk->dents, DENTS_BUF_SIZE);
 	f->seek = false;
 	if (n < 0)
-		report(wk, dir->parent, dir->src_name, neg_errno());
+		walk_report(wk, dir->parent, dir->src_name, (int)n);
 	if (n <= 0 || engine_stopping(wk->engine)) {
 		wk->nr_frames--;
 		engine_dir_release(wk->engine, dir);
@@ -580,194 +425,9 @@ static void walk_top(struct walker *wk)
 	}
 }
 
-static void walk_tree(struct walker *wk, struct dir_node *top)
+void walk_tree(struct walker *wk, struct dir_node *top)
 {
 	push_frame(wk, top);
 	while (wk->nr_frames)
 		walk_top(wk);
-}
-
-/* Is @st (a source directory) @dirfd itself or one of its ancestors? */
-static bool contains_dir(int dirfd, const struct stat *st)
-{
-	struct stat cur, up_st;
-	int fd = dup(dirfd);
-	bool found = false;
-
-	while (fd >= 0 && fstat(fd, &cur) == 0) {
-		int up;
-
-		if (cur.st_dev == st->st_dev && cur.st_ino == st->st_ino) {
-			found = true;
-			break;
-		}
-		up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		close(fd);
-		fd = up;
-		/* At "/", ".." is the directory itself. */
-		if (fd < 0 || fstat(fd, &up_st) < 0 ||
-		    (up_st.st_dev == cur.st_dev && up_st.st_ino == cur.st_ino))
-			break;
-	}
-	close_quietly(fd);
-	return found;
-}
-
-/* The last component of @path without trailing slashes; caller frees. */
-static char *base_name(const char *path)
-{
-	char *copy = xstrdup(path), *out;
-	size_t len = strlen(copy);
-
-	while (len > 1 && copy[len - 1] == '/')
-		copy[--len] = '\0';
-	out = xstrdup(basename(copy));
-	free(copy);
-	return out;
-}
-
-/* @path without its last component and trailing slashes; caller frees. */
-static char *dir_name(const char *path)
-{
-	char *copy = xstrdup(path), *out;
-	size_t len = strlen(copy);
-
-	while (len > 1 && copy[len - 1] == '/')
-		copy[--len] = '\0';
-	out = xstrdup(dirname(copy));
-	free(copy);
-	return out;
-}
-
-/*
- * The pseudo-directory that holds the operands: its destination is the
- * directory the copies go into. @display is how messages name it (NULL
- * when the destination operand had no directory part).
- */
-static struct dir_node *make_root(struct walker *wk, const char *path, const char *display)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct dir_node *root;
-
-	if (fd < 0) {
-		report_error(wk->progress, display ? display : path, neg_errno());
-		return NULL;
-	}
-	root = dir_new(wk, NULL);
-	root->is_root = true;
-	root->src_dirfd = AT_FDCWD;
-	root->dst_dirfd = fd;
-	root->dst_name = display ? xstrdup(display) : NULL;
-	note_dst_dir(wk, root);
-	return root;
-}
-
-/*
- * Copy source operand @src to @dst_name inside @root. @dst_display is the
- * destination operand when it ended with '/', which only a directory may
- * be copied to (as cp: "cannot create regular file 'x/': Not a directory").
- */
-static void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
-			 const char *dst_name, const char *dst_slashed)
-{
-	bool follow = wk->opts->deref != DEREF_NEVER;
-	struct stat st, dst;
-	struct dir_node *top;
-
-	if (fstatat(AT_FDCWD, src, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
-		report_error(wk->progress, src, neg_errno());
-		return;
-	}
-	if (!S_ISDIR(st.st_mode) && dst_slashed) {
-		report_error(wk->progress, dst_slashed, -ENOTDIR);
-		return;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		char *base = base_name(src);
-		bool excluded = wk->excludes && is_excluded(wk, root, base, false);
-
-		free(base);
-		if (excluded)
-			return;
-		if (fstatat(root->dst_dirfd, dst_name, &dst, 0) == 0 && dst.st_dev == st.st_dev &&
-		    dst.st_ino == st.st_ino) {
-			report_error(wk->progress, src, -PCOPY_ESAME_FILE);
-			return;
-		}
-		submit_entry(wk, root, src, dst_name, &st, follow);
-		return;
-	}
-	if (contains_dir(root->dst_dirfd, &st)) {
-		report_error(wk->progress, src, -PCOPY_EINTO_SELF);
-		return;
-	}
-	wk->root_dev = st.st_dev;
-	top = make_dir(wk, root, src, dst_name, &st, follow);
-	if (top)
-		walk_tree(wk, top);
-}
-
-/* Is @path an existing directory (following symlinks, as cp does for DEST)? */
-static bool is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-void walk_run(struct engine *engine, struct backend *backend, struct hardlink_map *links)
-{
-	const struct pcopy_opts *opts = engine_opts(engine);
-	struct walker wk = {
-		.engine = engine,
-		.opts = opts,
-		.progress = engine_progress(engine),
-		.backend = backend,
-		.links = links,
-		.dents = xmalloc(DENTS_BUF_SIZE),
-		.euid = geteuid(),
-		.egid = getegid(),
-	};
-	bool into_dir = opts->target_dir || (!opts->no_target_dir &&
-					     (opts->nr_sources > 1 || is_dir(opts->dest)));
-	struct dir_node *root;
-
-	worker_ctx_init(&wk.w, engine, opts->jobs);
-	wk.dir_budget = dir_budget(opts);
-	if (opts->nr_excludes)
-		wk.excludes = exclude_new(opts->excludes, opts->nr_excludes);
-	if (into_dir) {
-		/* "dst/" and "dst" both display as "dst/name". */
-		char *display = xstrdup(opts->dest);
-
-		for (size_t len = strlen(display); len > 1 && display[len - 1] == '/';)
-			display[--len] = '\0';
-		root = make_root(&wk, opts->dest, display);
-		free(display);
-		for (size_t i = 0; root && i < opts->nr_sources && !engine_stopping(engine); i++) {
-			char *name = base_name(opts->sources[i]);
-
-			walk_operand(&wk, root, opts->sources[i], name, NULL);
-			free(name);
-		}
-	} else {
-		char *parent = dir_name(opts->dest), *name = base_name(opts->dest);
-		bool has_dir = strchr(opts->dest, '/') != NULL;
-
-		root = make_root(&wk, parent, has_dir ? parent : NULL);
-		size_t len = strlen(opts->dest);
-		bool slashed = len > 1 && opts->dest[len - 1] == '/';
-
-		if (root)
-			walk_operand(&wk, root, opts->sources[0], name, slashed ? opts->dest : NULL);
-		free(parent);
-		free(name);
-	}
-	if (root)
-		engine_dir_release(engine, root);
-	progress_walk_done(wk.progress);
-	worker_ctx_release(&wk.w);
-	exclude_free(&wk.excludes);
-	free(wk.frames);
-	free(wk.dents);
 }

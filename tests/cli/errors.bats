@@ -7,13 +7,15 @@
 # Special files are recreated, never opened.  Permission cases run as
 # nobody (65534) through setpriv.
 
+# status, output, stderr: set by bats run; MKTREE etc.: by lib/common.bash
+# shellcheck disable=SC2154,SC2153
 load ../lib/common
 
 setup() {
 	require_pcopy
 	# a directory of our own: bats keeps files in BATS_TEST_TMPDIR
 	mkdir "$BATS_TEST_TMPDIR/w"
-	cd "$BATS_TEST_TMPDIR/w"
+	cd "$BATS_TEST_TMPDIR/w" || return
 }
 
 teardown() {

@@ -4,13 +4,15 @@
 # where a copy lands, what replaces what, what is refused, -t/-T, -n, -u,
 # -v, and that the destination tree is never followed through.
 
+# status, output, stderr: set by bats run; MKTREE etc.: by lib/common.bash
+# shellcheck disable=SC2154,SC2153
 load ../lib/common
 
 setup() {
 	require_pcopy
 	# a directory of our own: bats keeps files in BATS_TEST_TMPDIR
 	mkdir "$BATS_TEST_TMPDIR/w"
-	cd "$BATS_TEST_TMPDIR/w"
+	cd "$BATS_TEST_TMPDIR/w" || return
 	mkdir -p src/sub
 	echo "file content" > src/file
 	echo inner > src/sub/inner

@@ -11,6 +11,7 @@
 #
 # Debian packages: bats mtree-netbsd acl attr rsync python3 coreutils util-linux.
 
+# shellcheck disable=SC2034,SC2154 # variables used by the .bats files; set by bats
 bats_require_minimum_version 1.5.0
 
 TESTS_DIR=${TESTS_DIR:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)}
@@ -117,18 +118,19 @@ graft_longpath() {
 import os, stat, sys
 src, dst, preserve, umask = sys.argv[1], sys.argv[2], sys.argv[3] == "1", int(sys.argv[4], 8)
 
-def meta(sfd, dfd, name, st):
-	"""Apply st's metadata to name in dfd (name None: dfd itself)."""
-	kw = {"dir_fd": dfd, "follow_symlinks": False}
-	target = name if name is not None else dfd
+def meta(dfd, name, st):
+	"""With --preserve, give name in dfd (None: dfd itself) st's owner,
+	mode and times; the owner first, as chown clears set-id bits."""
+	if not preserve:
+		return
 	if name is None:
-		kw = {}
-	islnk = stat.S_ISLNK(st.st_mode)
-	if preserve:
-		os.chown(target, st.st_uid, st.st_gid, **kw)
-		if not islnk:
-			os.chmod(target, stat.S_IMODE(st.st_mode), **({} if name is None else {"dir_fd": dfd}))
-		os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns), **kw)
+		target, kw, mkw = dfd, {}, {}
+	else:
+		target, kw, mkw = name, {"dir_fd": dfd, "follow_symlinks": False}, {"dir_fd": dfd}
+	os.chown(target, st.st_uid, st.st_gid, **kw)
+	if not stat.S_ISLNK(st.st_mode):
+		os.chmod(target, stat.S_IMODE(st.st_mode), **mkw)
+	os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns), **kw)
 
 def copy(sfd, dfd):
 	for name in sorted(os.listdir(sfd)):
@@ -141,12 +143,12 @@ def copy(sfd, dfd):
 			copy(s, d)
 			if not preserve:
 				os.chmod(d, mode & ~umask)
-			meta(s, d, None, st)
+			meta(d, None, st)
 			os.close(s)
 			os.close(d)
 		elif stat.S_ISLNK(st.st_mode):
 			os.symlink(os.readlink(name, dir_fd=sfd), name, dir_fd=dfd)
-			meta(sfd, dfd, name, st)
+			meta(dfd, name, st)
 		elif stat.S_ISREG(st.st_mode):
 			s = os.open(name, os.O_RDONLY, dir_fd=sfd)
 			d = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode & ~umask, dir_fd=dfd)
@@ -157,7 +159,7 @@ def copy(sfd, dfd):
 				os.write(d, buf)
 			os.close(s)
 			os.close(d)
-			meta(sfd, dfd, name, st)
+			meta(dfd, name, st)
 		else:
 			sys.exit("graft_longpath: unexpected file type in longpath")
 
@@ -168,7 +170,7 @@ d = os.open(dst, os.O_RDONLY | os.O_DIRECTORY)
 copy(s, d)
 if not preserve:
 	os.chmod(d, stat.S_IMODE(st.st_mode) & ~umask)
-meta(s, d, None, st)
+meta(d, None, st)
 PY
 	# the parent's mtime changed when longpath was replaced
 	if [ $preserve = 1 ]; then
@@ -185,8 +187,8 @@ make_ref() {
 		graft=
 		shift
 	fi
-	local n=$#
-	local src=${@:n-1:1} dst=${@:n:1} err
+	local args=("$@") err
+	local src=${args[$# - 2]} dst=${args[$# - 1]}
 	err=$(cp "$@" 2>&1) || true
 	if [ -n "$err" ]; then
 		if grep -v 'File name too long' <<<"$err" | grep -q .; then

@@ -8,6 +8,7 @@
 #   --no-times   ignore mtimes and atimes (copies that do not preserve them)
 #   --no-atime   ignore atimes only (e.g. a tree whose atimes move when read)
 #   --no-blocks  ignore allocated sizes
+# The environment variable COMPARE_NO_ATIME=1 has the effect of --no-atime.
 #
 # REF is the expected tree (usually made by cp), OUT the one under test.
 # Four independent views, each printed on a difference:
@@ -41,6 +42,9 @@ set -u
 times=1
 atime=1
 blocks=1
+if [ "${COMPARE_NO_ATIME:-0}" = 1 ]; then
+	atime=0
+fi
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-times) times=0 ;;

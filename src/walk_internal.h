@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the walker (walk.c, walk_fds.c, walk_operands.c): its state
+ * and the functions its parts share.
+ */
+#ifndef PCOPY_WALK_INTERNAL_H
+#define PCOPY_WALK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "pcopy/engine.h"
+
+struct backend;
+struct dir_node;
+struct exclude_set;
+struct hardlink_map;
+struct job;
+struct progress;
+
+#define DENTS_BUF_SIZE (32u << 10)
+
+/* A directory being listed; its listing resumes at @resume after a child. */
+struct frame {
+	struct dir_node *dir; /* the walker's reference */
+	off_t resume;         /* d_off of the last entry handled */
+	bool seek;            /* lseek to @resume before the next getdents64 */
+	bool closed;          /* its descriptors were closed to save them */
+};
+
+struct walker {
+	struct engine *engine;          /* borrowed */
+	const struct pcopy_opts *opts;  /* borrowed */
+	struct progress *progress;      /* borrowed */
+	struct backend *backend;        /* borrowed */
+	struct hardlink_map *links;     /* borrowed; NULL unless links are kept */
+	struct worker_ctx w;            /* for the files the walker opens itself */
+	char *dents;                    /* getdents64 buffer; owned */
+	struct frame *frames;           /* the directories being listed; owned */
+	size_t nr_frames, alloc_frames;
+	uint64_t next_id;
+	unsigned dir_budget;            /* directories we may keep open (2 fds each) */
+	unsigned nr_closed;             /* frames whose descriptors are closed */
+	dev_t root_dev;                 /* -x: file system of the current operand */
+	struct exclude_set *excludes;   /* --exclude; owned, NULL without patterns */
+	uid_t euid;                     /* owner of what we create */
+	gid_t egid;                     /* group of what we create (no setgid dir) */
+};
+
+/* walk.c: the tree. */
+void walk_report(struct walker *wk, struct dir_node *dir, const char *name, int err);
+struct dir_node *walk_dir_new(struct walker *wk, struct dir_node *parent);
+void walk_note_dst_dir(struct walker *wk, struct dir_node *dir);
+struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const char *name,
+			       const char *dst_name, const struct stat *st, bool follow);
+void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name,
+		       const char *dst_name, const struct stat *st, bool follow);
+bool walk_is_excluded(struct walker *wk, struct dir_node *dir, const char *name, bool is_dir);
+void walk_tree(struct walker *wk, struct dir_node *top);
+
+/* walk_fds.c: staying within the descriptor limit. */
+unsigned walk_dir_budget(const struct pcopy_opts *opts);
+void walk_ensure_fd_room(struct walker *wk);
+int walk_reopen_frame(struct walker *wk, size_t top);
+
+#endif /* PCOPY_WALK_INTERNAL_H */

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The operands: cp's rules for SOURCE... DEST, -t and -T, and the checks
+ * made once per operand (same file, into itself, DEST/ for directories).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pcopy/engine.h"
+#include "pcopy/exclude.h"
+#include "pcopy/job.h"
+#include "pcopy/progress.h"
+#include "pcopy/report.h"
+#include "pcopy/util.h"
+#include "pcopy/walk.h"
+#include "walk_internal.h"
+
+/* Is @st (a source directory) @dirfd itself or one of its ancestors? */
+static bool contains_dir(int dirfd, const struct stat *st)
+{
+	struct stat cur, up_st;
+	int fd = dup(dirfd);
+	bool found = false;
+
+	while (fd >= 0 && fstat(fd, &cur) == 0) {
+		int up;
+
+		if (cur.st_dev == st->st_dev && cur.st_ino == st->st_ino) {
+			found = true;
+			break;
+		}
+		up = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = up;
+		/* At "/", ".." is the directory itself. */
+		if (fd < 0 || fstat(fd, &up_st) < 0 ||
+		    (up_st.st_dev == cur.st_dev && up_st.st_ino == cur.st_ino))
+			break;
+	}
+	close_quietly(fd);
+	return found;
+}
+
+/* The last component of @path without trailing slashes; caller frees. */
+static char *base_name(const char *path)
+{
+	char *copy = xstrdup(path), *out;
+	size_t len = strlen(copy);
+
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	out = xstrdup(basename(copy));
+	free(copy);
+	return out;
+}
+
+/* @path without its last component and trailing slashes; caller frees. */
+static char *dir_name(const char *path)
+{
+	char *copy = xstrdup(path), *out;
+	size_t len = strlen(copy);
+
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	out = xstrdup(dirname(copy));
+	free(copy);
+	return out;
+}
+
+/*
+ * The pseudo-directory that holds the operands: its destination is the
+ * directory the copies go into. @display is how messages name it (NULL
+ * when the destination operand had no directory part).
+ */
+static struct dir_node *make_root(struct walker *wk, const char *path, const char *display)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dir_node *root;
+
+	if (fd < 0) {
+		report_error(wk->progress, display ? display : path, neg_errno());
+		return NULL;
+	}
+	root = walk_dir_new(wk, NULL);
+	root->is_root = true;
+	root->src_dirfd = AT_FDCWD;
+	root->dst_dirfd = fd;
+	root->dst_name = display ? xstrdup(display) : NULL;
+	walk_note_dst_dir(wk, root);
+	return root;
+}
+
+/*
+ * Copy source operand @src to @dst_name inside @root. @dst_display is the
+ * destination operand when it ended with '/', which only a directory may
+ * be copied to (as cp: "cannot create regular file 'x/': Not a directory").
+ */
+static void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
+			 const char *dst_name, const char *dst_slashed)
+{
+	bool follow = wk->opts->deref != DEREF_NEVER;
+	struct stat st, dst;
+	struct dir_node *top;
+
+	if (fstatat(AT_FDCWD, src, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
+		report_error(wk->progress, src, neg_errno());
+		return;
+	}
+	if (!S_ISDIR(st.st_mode) && dst_slashed) {
+		report_error(wk->progress, dst_slashed, -ENOTDIR);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		char *base = base_name(src);
+		bool excluded = wk->excludes && walk_is_excluded(wk, root, base, false);
+
+		free(base);
+		if (excluded)
+			return;
+		if (fstatat(root->dst_dirfd, dst_name, &dst, 0) == 0 && dst.st_dev == st.st_dev &&
+		    dst.st_ino == st.st_ino) {
+			report_error(wk->progress, src, -PCOPY_ESAME_FILE);
+			return;
+		}
+		walk_submit_entry(wk, root, src, dst_name, &st, follow);
+		return;
+	}
+	if (contains_dir(root->dst_dirfd, &st)) {
+		report_error(wk->progress, src, -PCOPY_EINTO_SELF);
+		return;
+	}
+	wk->root_dev = st.st_dev;
+	top = walk_make_dir(wk, root, src, dst_name, &st, follow);
+	if (top)
+		walk_tree(wk, top);
+}
+
+/* Is @path an existing directory (following symlinks, as cp does for DEST)? */
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void walk_run(struct engine *engine, struct backend *backend, struct hardlink_map *links)
+{
+	const struct pcopy_opts *opts = engine_opts(engine);
+	struct walker wk = {
+		.engine = engine,
+		.opts = opts,
+		.progress = engine_progress(engine),
+		.backend = backend,
+		.links = links,
+		.dents = xmalloc(DENTS_BUF_SIZE),
+		.euid = geteuid(),
+		.egid = getegid(),
+	};
+	bool into_dir = opts->target_dir || (!opts->no_target_dir &&
+					     (opts->nr_sources > 1 || is_dir(opts->dest)));
+	struct dir_node *root;
+
+	worker_ctx_init(&wk.w, engine, opts->jobs);
+	wk.dir_budget = walk_dir_budget(opts);
+	if (opts->nr_excludes)
+		wk.excludes = exclude_new(opts->excludes, opts->nr_excludes);
+	if (into_dir) {
+		/* "dst/" and "dst" both display as "dst/name". */
+		char *display = xstrdup(opts->dest);
+
+		for (size_t len = strlen(display); len > 1 && display[len - 1] == '/';)
+			display[--len] = '\0';
+		root = make_root(&wk, opts->dest, display);
+		free(display);
+		for (size_t i = 0; root && i < opts->nr_sources && !engine_stopping(engine); i++) {
+			char *name = base_name(opts->sources[i]);
+
+			walk_operand(&wk, root, opts->sources[i], name, NULL);
+			free(name);
+		}
+	} else {
+		char *parent = dir_name(opts->dest), *name = base_name(opts->dest);
+		bool has_dir = strchr(opts->dest, '/') != NULL;
+
+		root = make_root(&wk, parent, has_dir ? parent : NULL);
+		size_t len = strlen(opts->dest);
+		bool slashed = len > 1 && opts->dest[len - 1] == '/';
+
+		if (root)
+			walk_operand(&wk, root, opts->sources[0], name, slashed ? opts->dest : NULL);
+		free(parent);
+		free(name);
+	}
+	if (root)
+		engine_dir_release(engine, root);
+	progress_walk_done(wk.progress);
+	worker_ctx_release(&wk.w);
+	exclude_free(&wk.excludes);
+	free(wk.frames);
+	free(wk.dents);
+}
