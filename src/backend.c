@@ -6,6 +6,8 @@
 
 static const struct backend_ops *const backends[NR_BACKEND_KINDS] = {
 	[BACKEND_THREAD] = &backend_thread_ops,
+	[BACKEND_PROCESS] = &backend_process_ops,
+	[BACKEND_URING] = &backend_uring_ops,
 };
 
 static const char *const backend_names[NR_BACKEND_KINDS] = {

@@ -303,7 +303,8 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 		die("backend '%s' is not available in this build", backend_kind_name(kind));
 	err = ops->probe();
 	if (err)
-		die("backend '%s' cannot run here: %s", ops->name, strerror(-err));
+		die("backend '%s' cannot run here: %s%s", ops->name, strerror(-err),
+		    ops->probe_hint ? ops->probe_hint(err) : "");
 	install_signal_handlers();
 	raise_fd_limit();
 	/* For tests and measurements of the fallback placement path. */

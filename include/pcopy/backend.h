@@ -19,6 +19,8 @@ struct backend_ops {
 	const char *name; /* "thread", "process", "uring" */
 	/* 0 if the backend can run on this machine, else -errno. */
 	int (*probe)(void);
+	/* Optional: why probe() may have failed with @err, for the message. */
+	const char *(*probe_hint)(int err);
 	/* Allocate and start workers. Returns NULL with *err set on failure. */
 	struct backend *(*start)(struct engine *engine, const struct pcopy_opts *opts, int *err);
 	/* Take ownership of @job and run it; may block while the queue is full. */
@@ -37,6 +39,8 @@ struct backend {
 };
 
 extern const struct backend_ops backend_thread_ops;
+extern const struct backend_ops backend_process_ops;
+extern const struct backend_ops backend_uring_ops;
 
 /* The ops for @kind, or NULL when this build has no such backend. */
 const struct backend_ops *backend_ops_for(enum backend_kind kind);

@@ -1,0 +1,893 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""pcopy benchmark driver: times pcopy against cp -a, rsync -a and tar | tar.
+
+Run it through bench/run (which installs what is needed and builds pcopy);
+every setting comes from the environment, see bench/README.md.
+
+For every (mode, corpus) of the plan:
+  1. the source is put in place (tmpfs: a tmpfs of our own, filled from the
+     corpus on disk; disk: the corpus on ext4 itself);
+  2. warm-up: each tool copies once, untimed; its exit status is checked and
+     its output is compared with cp -a's (paths, types, modes, owners,
+     nanosecond mtimes, symlink targets, hard-link groups and, with
+     VERIFY=content, every byte).  A tool that fails or differs is reported
+     as failed and is not timed;
+  3. PAIRS rounds; in each, every tool runs paired with cp -a, tool first in
+     even rounds and cp first in odd ones, and the tools' order rotates from
+     round to round, so that drift on a shared machine hits all alike.  The
+     figure is the geometric mean of the per-pair ratios tool/cp.
+In disk mode every timed run starts after sync and drop_caches, and its
+timed region ends with sync(2).  The destination is removed outside the
+timed region.
+"""
+
+import datetime
+import hashlib
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, HERE)
+import gen_corpus  # noqa: E402
+
+KiB, MiB, GiB = 1024, 1024**2, 1024**3
+
+ENV = os.environ
+BASE = ENV.get("PCOPY_BENCH_DIR", "/var/tmp/pcopy-bench")
+REPO = ENV.get("PCOPY_REPO", os.path.dirname(HERE))
+PCOPY = ENV.get("PCOPY", os.path.join(BASE, "build-pcopy", "pcopy"))
+PAIRS = int(ENV.get("PAIRS", "8"))
+SEED = int(ENV.get("SEED", "20240801"))
+VERIFY = ENV.get("VERIFY", "content")          # content | meta | none
+TIMEOUT = float(ENV.get("TIMEOUT", "1800"))
+SYSCALLS = ENV.get("SYSCALLS", "1") != "0"
+OUT_MD = ENV.get("OUT_MD", os.path.join(HERE, "RESULTS.md"))
+OUT_JSON = ENV.get("OUT_JSON", os.path.join(HERE, "results.json"))
+TOOLS_FILTER = ENV.get("TOOLS", "").split()
+BACKENDS = ENV.get("BACKENDS", "thread process uring").split()
+
+ALL_CORPORA = ["kernel", "small", "flat", "large", "mixed"]
+ALL_MODES = ["tmpfs", "disk"]
+DEFAULT_PAIRS = 8
+
+# Ratio targets for pcopy -a / cp -a (lower is better), by (corpus, mode).
+TARGETS = {
+    ("kernel", "tmpfs"): 0.50, ("kernel", "disk"): 0.60,
+    ("small", "tmpfs"): 0.45, ("small", "disk"): 0.30,
+    ("flat", "tmpfs"): 0.60, ("flat", "disk"): 0.50,
+    ("large", "tmpfs"): 0.60, ("large", "disk"): 0.60,
+    ("mixed", "tmpfs"): 0.60, ("mixed", "disk"): 0.70,
+}
+SYSCALL_TARGET = 10          # per small file, thread backend
+RSS_TARGET_MIB = 100         # on the 1,000,000-entry corpus
+AUTO_TOLERANCE = 0.05        # auto within 5% of the best backend
+DIRECT_IO_FRACTION = 0.60    # large on disk: >= 60% of fio's direct write rate
+
+# Fields a baseline tool keeps only to the second (the GNU tar format).
+COARSE = {
+    "tar": {"mtime": "mtimes to whole seconds (GNU tar format)",
+            "lmtime": "mtimes to whole seconds (GNU tar format)"},
+}
+# Untimed warm-up run per tool, by mode (disk runs are cold anyway; there
+# the first timed run of each tool is the one that is verified).
+WARMUP = {"tmpfs": ENV.get("WARMUP_TMPFS", "1") != "0",
+          "disk": ENV.get("WARMUP_DISK", "0") != "0"}
+
+LABELS = {
+    "cp": "cp -a", "rsync": "rsync -a", "tar": "tar | tar",
+    "xcp": "xcp -r", "fcp": "fcp",
+}
+# Fields a baseline tool is known not to keep, by design of the command
+# line the issue prescribes; a difference there is a note, not a failure.
+KNOWN_DIFFS = {
+    "rsync": {"link": "rsync -a does not keep hard links (that needs -H)"},
+    "xcp": {"link": "no hard links", "uid": "no ownership", "gid": "no ownership",
+            "lmtime": "symlink times"},
+    "fcp": {"link": "no hard links", "uid": "no ownership", "gid": "no ownership",
+            "mode": "no modes", "mtime": "no times", "lmtime": "no times"},
+}
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def out(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+# ---------------------------------------------------------------- tools
+
+def tool_argv(tool, src, dst):
+    if tool == "cp":
+        return ["cp", "-a", src, dst]
+    if tool == "rsync":
+        return ["rsync", "-a", src + "/", dst + "/"]
+    if tool == "tar":
+        return ["bash", "-c", 'set -o pipefail; mkdir -- "$2" && '
+                'tar -C "$1" -cf - . | tar -C "$2" -xpf -', "tar", src, dst]
+    if tool.startswith("pcopy-"):
+        return [PCOPY, "-a", "-B", tool[6:], src, dst]
+    if tool == "xcp":
+        return ["xcp", "-r", src, dst]
+    if tool == "fcp":
+        return ["fcp", src, dst]
+    raise ValueError(tool)
+
+
+def label(tool):
+    if tool.startswith("pcopy-"):
+        return f"pcopy -a -B {tool[6:]}"
+    return LABELS[tool]
+
+
+def probe_backends(scratch):
+    """Backends of pcopy that copy a tiny tree with exit status 0."""
+    src = os.path.join(scratch, "probe-src")
+    shutil.rmtree(src, ignore_errors=True)
+    os.makedirs(os.path.join(src, "d"))
+    for i in range(3):
+        with open(os.path.join(src, "d", f"f{i}"), "w") as f:
+            f.write("x" * (i * 1000))
+    os.symlink("d/f0", os.path.join(src, "l"))
+    ok, why = [], {}
+    for b in ["auto"] + BACKENDS:
+        dst = os.path.join(scratch, "probe-dst")
+        shutil.rmtree(dst, ignore_errors=True)
+        try:
+            r = subprocess.run([PCOPY, "-a", "-B", b, src, dst], capture_output=True,
+                               text=True, timeout=60)
+            if r.returncode == 0 and os.path.exists(os.path.join(dst, "d", "f2")):
+                ok.append(b)
+            else:
+                why[b] = f"exit {r.returncode}: {(r.stderr.strip().splitlines() or [''])[-1]}"
+        except (OSError, subprocess.SubprocessError) as e:
+            why[b] = str(e)
+        shutil.rmtree(dst, ignore_errors=True)
+    shutil.rmtree(src, ignore_errors=True)
+    # auto goes last, so that it is easy to compare with the explicit ones.
+    if "auto" in ok:
+        ok.remove("auto")
+        ok.append("auto")
+    return ok, why
+
+
+def find_tools(scratch):
+    tools = ["cp", "rsync", "tar"]
+    backends, why = probe_backends(scratch)
+    tools += [f"pcopy-{b}" for b in backends]
+    for extra in ("xcp", "fcp"):
+        if shutil.which(extra):
+            tools.append(extra)
+    if TOOLS_FILTER:
+        tools = [t for t in tools if t == "cp" or t in TOOLS_FILTER]
+    return tools, backends, why
+
+
+# ---------------------------------------------------------------- running
+
+def meminfo(key):
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def drop_caches():
+    os.sync()
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3\n")
+
+
+def remove(path):
+    if os.path.lexists(path):
+        subprocess.run(["rm", "-rf", "--", path], check=True)
+
+
+def run_once(tool, src, dst, mode, errfile):
+    """Run TOOL once (dst must not exist); return a dict of measurements.
+
+    The tool runs under GNU time, which reports its CPU time, peak RSS and
+    context switches: the rusage of a child spawned straight from Python
+    would count Python's own RSS (the child starts as a copy of it).
+    """
+    argv = tool_argv(tool, src, dst)
+    timefile = errfile + ".time"
+    t_prep = time.perf_counter()
+    if mode == "disk":
+        drop_caches()
+    t_prep = time.perf_counter() - t_prep
+    load = os.getloadavg()[0]
+    full = ["/usr/bin/time", "-o", timefile, "-f", "%e %U %S %M %w %c", "--"] + argv
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(full[0], full, dict(ENV), setpgroup=0, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, errfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
+    ])
+    timed_out = []
+
+    def kill():
+        timed_out.append(1)
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    timer = threading.Timer(TIMEOUT, kill)
+    timer.start()
+    _, status = os.waitpid(pid, 0)
+    timer.cancel()
+    t_tool = time.perf_counter()
+    if mode == "disk":
+        os.sync()
+    t1 = time.perf_counter()
+    rc = os.waitstatus_to_exitcode(status)
+    try:
+        with open(timefile) as f:
+            e, u, sy, rss, vcs, ics = f.read().strip().splitlines()[-1].split()
+        u, sy, rss, vcs, ics = float(u), float(sy), int(rss), int(vcs), int(ics)
+    except (OSError, ValueError, IndexError):
+        u = sy = 0.0
+        rss = vcs = ics = 0
+    r = {"tool": tool, "seconds": t1 - t0, "tool_seconds": t_tool - t0,
+         "sync_seconds": t1 - t_tool, "user": u, "sys": sy,
+         "cpu": u + sy, "maxrss_kib": rss,
+         "nvcsw": vcs, "nivcsw": ics, "exit": rc, "load1": load,
+         "prep_seconds": t_prep}
+    if timed_out:
+        r["error"] = f"timed out after {TIMEOUT:.0f} s"
+    elif rc != 0:
+        try:
+            with open(errfile, errors="replace") as f:
+                tail = [ln for ln in f.read().strip().splitlines()
+                        if not ln.startswith("Command exited with")][-3:]
+        except OSError:
+            tail = []
+        r["error"] = f"exit status {rc}" + (": " + " | ".join(tail) if tail else "")
+    return r
+
+
+# ---------------------------------------------------------------- verification
+
+S_IFMT = 0o170000
+TYPES = {0o040000: "d", 0o100000: "f", 0o120000: "l", 0o010000: "p",
+         0o140000: "s", 0o020000: "c", 0o060000: "b"}
+
+
+def manifest(root, content):
+    """{relative path: {field: value}} for the tree at ROOT, and its allocation."""
+    ents = {}
+    groups = {}
+    alloc = 0
+    stack = [b""]
+    rootb = os.fsencode(root)
+    while stack:
+        rel = stack.pop()
+        path = os.path.join(rootb, rel) if rel else rootb
+        st = os.lstat(path)
+        t = TYPES.get(st.st_mode & S_IFMT, "?")
+        e = {"type": t, "mode": st.st_mode & 0o7777, "uid": st.st_uid, "gid": st.st_gid}
+        alloc += st.st_blocks * 512
+        if t == "l":
+            e["target"] = os.readlink(path)
+            e["lmtime"] = st.st_mtime_ns
+        else:
+            e["mtime"] = st.st_mtime_ns
+        if t == "f":
+            e["size"] = st.st_size
+            if st.st_nlink > 1:
+                groups.setdefault((st.st_dev, st.st_ino), []).append(rel)
+            if content:
+                h = hashlib.sha256()
+                with open(path, "rb", buffering=0) as f:
+                    while True:
+                        b = f.read(4 * MiB)
+                        if not b:
+                            break
+                        h.update(b)
+                e["hash"] = h.hexdigest()
+        if t in "bc":
+            e["rdev"] = st.st_rdev
+        ents[rel or b"."] = e
+        if t == "d":
+            with os.scandir(path) as it:
+                for d in it:
+                    stack.append(os.path.join(rel, d.name) if rel else d.name)
+    for paths in groups.values():
+        leader = min(paths)
+        for p in paths:
+            ents[p]["link"] = leader
+    for e in ents.values():
+        if e["type"] == "f":
+            e.setdefault("link", None)
+    return ents, alloc
+
+
+def compare(ref, got, ignore=(), coarse=()):
+    """Differences between two manifests, as a list of short strings."""
+    diffs = []
+    for p in sorted(set(ref) - set(got))[:5]:
+        diffs.append(f"missing {os.fsdecode(p)}")
+    missing = len(set(ref) - set(got))
+    extra = sorted(set(got) - set(ref))
+    for p in extra[:5]:
+        diffs.append(f"extra {os.fsdecode(p)}")
+    nfield = {}
+    for p in ref.keys() & got.keys():
+        a, b = ref[p], got[p]
+        for k in a.keys() | b.keys():
+            if k in ignore or a.get(k) == b.get(k):
+                continue
+            if k in coarse and a.get(k) is not None and b.get(k) is not None \
+                    and a[k] // 10**9 == b[k] // 10**9:
+                continue
+            nfield[k] = nfield.get(k, 0) + 1
+            if nfield[k] <= 3:
+                diffs.append(f"{os.fsdecode(p)}: {k} {a.get(k)!r} vs {b.get(k)!r}")
+    summary = []
+    if missing:
+        summary.append(f"{missing} missing")
+    if extra:
+        summary.append(f"{len(extra)} extra")
+    for k, n in sorted(nfield.items()):
+        summary.append(f"{n} differ in {k}")
+    return summary, diffs
+
+
+# ---------------------------------------------------------------- statistics
+
+def geomean(xs):
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
+
+
+def summarize(runs):
+    s = [r["seconds"] for r in runs]
+    return {"n": len(s), "min": min(s), "median": statistics.median(s), "max": max(s),
+            "cpu_median": statistics.median(r["cpu"] for r in runs),
+            "user_median": statistics.median(r["user"] for r in runs),
+            "sys_median": statistics.median(r["sys"] for r in runs),
+            "maxrss_mib": max(r["maxrss_kib"] for r in runs) / 1024,
+            "nvcsw_median": statistics.median(r["nvcsw"] for r in runs),
+            "nivcsw_median": statistics.median(r["nivcsw"] for r in runs),
+            "sync_median": statistics.median(r["sync_seconds"] for r in runs)}
+
+
+# ---------------------------------------------------------------- one corpus
+
+def tree_size(root):
+    """(allocated bytes, apparent bytes) of a tree."""
+    alloc = int(out(["du", "-s", "-B1", root]).split()[0])
+    app = int(out(["du", "-s", "-B1", "--apparent-size", root]).split()[0])
+    return alloc, app
+
+
+def bench_corpus(mode, corpus, corpus_root, tools, result):
+    work = os.path.join(BASE, "work")
+    os.makedirs(work, exist_ok=True)
+    mnt = None
+    if mode == "tmpfs":
+        alloc, app = tree_size(corpus_root)
+        need = alloc + app
+        avail = meminfo("MemAvailable")
+        if need + 2 * GiB > avail:
+            result["error"] = (f"needs {need / GiB:.1f} GiB of tmpfs, only "
+                               f"{avail / GiB:.1f} GiB of memory available")
+            log(f"{mode}/{corpus}: skipped: {result['error']}")
+            return
+        mnt = os.path.join(BASE, "tmpfs")
+        os.makedirs(mnt, exist_ok=True)
+        if os.path.ismount(mnt):
+            sh(["umount", mnt])
+        size = int(need * 1.1) + 512 * MiB
+        sh(["mount", "-t", "tmpfs", "-o", f"size={size},nr_inodes=0,mode=0755",
+            "pcopy-bench", mnt])
+        result["tmpfs_size"] = size
+        src = os.path.join(mnt, "src")
+        dst = os.path.join(mnt, "dst")
+    else:
+        src = corpus_root
+        dst = os.path.join(work, "dst")
+    errfile = os.path.join(work, "stderr.txt")
+    try:
+        if mnt:
+            log(f"{mode}/{corpus}: filling tmpfs ({alloc / GiB:.2f} GiB)")
+            fill(corpus_root, src, corpus)
+            # Free the page cache once (tmpfs pages stay): allocating the
+            # destination's pages must not start with direct reclaim, which
+            # made single runs of any tool several times slower.
+            drop_caches()
+        _bench(mode, corpus, src, dst, tools, errfile, result)
+    finally:
+        remove(dst)
+        if mnt:
+            for _ in range(10):
+                if subprocess.run(["umount", mnt]).returncode == 0:
+                    break
+                time.sleep(1)
+            else:
+                subprocess.run(["umount", "-l", mnt])
+
+
+def fill(corpus_root, src, corpus):
+    """Copy the corpus into the tmpfs: cp -a, one process per top-level entry
+    in parallel (the source is usually cold, and one reader at a time is
+    slow on a virtual disk) unless the corpus has hard links across them."""
+    if corpus == "mixed":
+        sh(["cp", "-a", "--", corpus_root, src])
+        return
+    os.mkdir(src)
+    names = sorted(os.listdir(corpus_root))
+    procs = []
+    for n in names:
+        procs.append(subprocess.Popen(["cp", "-a", "--", os.path.join(corpus_root, n), src]))
+        while len([p for p in procs if p.poll() is None]) >= 8:
+            time.sleep(0.05)
+    if any(p.wait() for p in procs):
+        raise RuntimeError("filling the tmpfs failed")
+    st = os.stat(corpus_root)
+    os.chown(src, st.st_uid, st.st_gid)
+    os.chmod(src, st.st_mode & 0o7777)
+    os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _bench(mode, corpus, src, dst, tools, errfile, result):
+    content = VERIFY == "content" and corpus != "million"
+    warm = WARMUP.get(mode, True)
+    result["warmup"] = warm
+    per = result["tools"] = {t: {"label": label(t), "runs": []} for t in tools}
+    st = {"ref": None, "pending": {}}
+
+    def fail(tool, why):
+        per[tool]["failed"] = why
+        # Never report timings of a tool that failed or copied wrongly.
+        per[tool]["runs"] = []
+        per[tool].pop("pair_ratios", None)
+        per["cp"]["runs"] = [r for r in per["cp"]["runs"] if r.get("partner") != tool]
+        log(f"{mode}/{corpus}: {tool}: FAILED: {why}")
+
+    def check(tool, m, alloc):
+        known = KNOWN_DIFFS.get(tool, {})
+        coarse = COARSE.get(tool, {})
+        summary, diffs = compare(st["ref"], m, ignore=set(known), coarse=set(coarse))
+        notes = [f"{k}: {v}" for k, v in known.items()
+                 if compare(st["ref"], m, ignore=set(known) - {k}, coarse=set(coarse))[0]
+                 != summary]
+        notes += [f"{k}: {v}" for k, v in coarse.items()
+                  if compare(st["ref"], m, ignore=set(known), coarse=set(coarse) - {k})[0]
+                  != summary]
+        cp_alloc = per["cp"]["allocated"]
+        if alloc > 1.5 * cp_alloc + 64 * MiB:
+            notes.append(f"holes not kept ({alloc / MiB:.0f} MiB allocated, "
+                         f"cp -a {cp_alloc / MiB:.0f} MiB)")
+        per[tool]["notes"] = notes
+        if summary:
+            per[tool]["diff_examples"] = diffs[:10]
+            fail(tool, "output differs from cp -a: " + "; ".join(summary)
+                 + " (e.g. " + "; ".join(diffs[:2]) + ")")
+            return
+        per[tool]["verified"] = {"content": content, "verdict": "equal"}
+        log(f"{mode}/{corpus}: {tool}: output equals cp -a's"
+            + (f" ({'; '.join(notes)})" if notes else ""))
+
+    def after_run(tool, r):
+        """With dst still there, outside the timed region; True if the run counts."""
+        ok = True
+        if "error" in r:
+            fail(tool, r["error"])
+            ok = False
+        elif VERIFY != "none" and "verified" not in per[tool] and "manifest_done" not in per[tool]:
+            per[tool]["manifest_done"] = True
+            m, alloc = manifest(dst, content)
+            per[tool]["allocated"] = alloc
+            if tool == "cp":
+                st["ref"] = m
+                s_m, s_alloc = manifest(src, content)
+                summary, diffs = compare(s_m, m)
+                result["source_allocated"] = s_alloc
+                result["cp_vs_source"] = {"summary": summary, "examples": diffs[:10]}
+                per[tool]["verified"] = {"content": content, "verdict": "reference"}
+                for t, (pm, pa) in list(st["pending"].items()):
+                    check(t, pm, pa)
+                st["pending"].clear()
+            elif st["ref"] is None:
+                st["pending"][tool] = (m, alloc)
+            else:
+                check(tool, m, alloc)
+            ok = not per[tool].get("failed")
+        remove(dst)
+        return ok
+
+    remove(dst)
+    if warm:
+        for tool in tools:
+            r = run_once(tool, src, dst, mode, errfile)
+            per[tool]["warmup"] = r
+            if after_run(tool, r):
+                log(f"{mode}/{corpus}: warm-up {tool}: {r['seconds']:.2f} s")
+            if tool == "cp" and per["cp"].get("failed"):
+                result["error"] = "cp -a failed: " + per["cp"]["failed"]
+                return
+    # Timed pairs.
+    others = [t for t in tools if t != "cp"]
+    pairs = int(ENV.get(f"PAIRS_{mode.upper()}", PAIRS))
+    result["pairs"] = pairs
+    for p in range(pairs):
+        k = p % len(others) if others else 0
+        order = others[k:] + others[:k]
+        for tool in order:
+            if per[tool].get("failed"):
+                continue
+            pair = [tool, "cp"] if p % 2 == 0 else ["cp", tool]
+            got = {}
+            for t in pair:
+                r = run_once(t, src, dst, mode, errfile)
+                r["pair"] = p
+                r["partner"] = tool
+                if not after_run(t, r):
+                    break
+                got[t] = r
+            if per["cp"].get("failed"):
+                result["error"] = "cp -a failed: " + per["cp"]["failed"]
+                return
+            if per[tool].get("failed") or len(got) < 2:
+                continue
+            per[tool]["runs"].append(got[tool])
+            per["cp"]["runs"].append(got["cp"])
+            per[tool].setdefault("pair_ratios", []).append(
+                got[tool]["seconds"] / got["cp"]["seconds"])
+            log(f"{mode}/{corpus}: pair {p + 1}/{pairs} {tool}: "
+                f"{got[tool]['seconds']:.2f} s vs cp {got['cp']['seconds']:.2f} s "
+                f"= {per[tool]['pair_ratios'][-1]:.3f}")
+    for tool, d in per.items():
+        d.pop("manifest_done", None)
+        if tool in st["pending"]:
+            d["verified"] = {"verdict": "not verified (cp -a never completed)"}
+        if d["runs"]:
+            d["stats"] = summarize(d["runs"])
+        if tool == "cp":
+            d["ratio"] = 1.0
+        elif d.get("pair_ratios") and not d.get("failed"):
+            d["ratio"] = geomean(d["pair_ratios"])
+            d["ratio_min"] = min(d["pair_ratios"])
+            d["ratio_max"] = max(d["pair_ratios"])
+
+
+# ---------------------------------------------------------------- syscalls
+
+def count_syscalls(tools, sample_root):
+    """strace -c -f: marginal system calls per file on the sample tree."""
+    work = os.path.join(BASE, "work")
+    empty = os.path.join(work, "strace-empty")
+    remove(empty)
+    os.makedirs(empty)
+    files = sum(len(fs) for _, _, fs in os.walk(sample_root))
+    dirs = sum(1 for _ in os.walk(sample_root))
+    res = {"files": files, "dirs": dirs, "fs": out(["findmnt", "-n", "-o", "FSTYPE", "-T", work]),
+           "tools": {}}
+    dst = os.path.join(work, "strace-dst")
+    for tool in tools:
+        if tool in ("xcp", "fcp"):
+            continue
+        counts = {}
+        for name, src in (("empty", empty), ("sample", sample_root)):
+            remove(dst)
+            o = os.path.join(work, f"strace-{tool}-{name}.txt")
+            r = subprocess.run(["strace", "-f", "-c", "-U", "name,calls,errors", "-o", o, "--"]
+                               + tool_argv(tool, src, dst), capture_output=True, text=True)
+            remove(dst)
+            if r.returncode != 0:
+                counts = None
+                res["tools"][tool] = {"error": f"exit {r.returncode}: {r.stderr.strip()[-200:]}"}
+                break
+            counts[name] = parse_strace(o)
+        if counts is None:
+            continue
+        tot = counts["sample"].get("total", 0) - counts["empty"].get("total", 0)
+        by = {k: (v - counts["empty"].get(k, 0)) / files
+              for k, v in counts["sample"].items() if k != "total"}
+        top = sorted(((k, round(v, 2)) for k, v in by.items() if v >= 0.05),
+                     key=lambda kv: -kv[1])
+        res["tools"][tool] = {"per_file": tot / files, "total_sample": counts["sample"].get("total"),
+                              "total_empty": counts["empty"].get("total"), "top": top[:14]}
+        log(f"syscalls: {tool}: {tot / files:.2f} per file "
+            f"({', '.join(f'{k} {v}' for k, v in top[:8])})")
+    remove(empty)
+    return res
+
+
+def parse_strace(path):
+    counts = {}
+    with open(path) as f:
+        for line in f:
+            fs = line.split()
+            if len(fs) >= 2 and fs[1].isdigit():
+                counts[fs[0]] = counts.get(fs[0], 0) + int(fs[1])
+    return counts
+
+
+# ---------------------------------------------------------------- fio
+
+def fio_direct_write():
+    if not shutil.which("fio"):
+        return {"error": "fio not installed"}
+    work = os.path.join(BASE, "work")
+    f = os.path.join(work, "fio.tmp")
+    try:
+        r = subprocess.run(["fio", "--name=directwrite", "--rw=write", "--direct=1", "--bs=1M",
+                            "--size=4G", "--ioengine=libaio", "--iodepth=16", "--end_fsync=1",
+                            f"--filename={f}", "--output-format=json"],
+                           capture_output=True, text=True, timeout=600)
+        j = json.loads(r.stdout[r.stdout.index("{"):])
+        bw = j["jobs"][0]["write"]["bw_bytes"]
+        return {"bytes_per_s": bw, "cmd": "fio --rw=write --direct=1 --bs=1M --size=4G "
+                "--ioengine=libaio --iodepth=16"}
+    except Exception as e:  # noqa: BLE001 - reported, not fatal
+        return {"error": str(e)}
+    finally:
+        if os.path.exists(f):
+            os.unlink(f)
+
+
+# ---------------------------------------------------------------- machine
+
+def machine_info():
+    mem = meminfo("MemTotal")
+    cpu = out(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).strip()
+    work_fs = out(["findmnt", "-n", "-o", "SOURCE,FSTYPE,OPTIONS", "-T", BASE])
+    dev = out(["findmnt", "-n", "-o", "SOURCE", "-T", BASE])
+    rot = ""
+    if dev.startswith("/dev/"):
+        rot = out(["cat", f"/sys/block/{os.path.basename(dev)}/queue/rotational"])
+    head = out(["git", "-C", REPO, "rev-parse", "HEAD"])
+    porcelain = out(["git", "--no-optional-locks", "-C", REPO, "status", "--porcelain"])
+    lines = [ln for ln in porcelain.splitlines() if ln]
+    modified = [ln for ln in lines if not ln.startswith("??")]
+    untracked = [ln for ln in lines if ln.startswith("??")]
+    sha = ""
+    try:
+        with open(PCOPY, "rb") as f:
+            sha = hashlib.sha256(f.read()).hexdigest()[:16]
+    except OSError:
+        pass
+    return {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(), "cpu": cpu, "ram_gib": round(mem / GiB, 1),
+        "kernel": platform.release(), "os": out(["sh", "-c", ". /etc/os-release; echo $PRETTY_NAME"]),
+        "disk_fs": work_fs, "disk_rotational": rot, "bench_dir": BASE,
+        "pcopy": PCOPY, "pcopy_sha256": sha, "pcopy_version": out([PCOPY, "--version"]).splitlines()[0:1],
+        "git_commit": head, "git_dirty": {"modified": len(modified), "untracked": len(untracked)},
+        "versions": {
+            "cp": out(["cp", "--version"]).splitlines()[0:1],
+            "rsync": out(["rsync", "--version"]).splitlines()[0:1],
+            "tar": out(["tar", "--version"]).splitlines()[0:1],
+            "strace": out(["strace", "-V"]).splitlines()[0:1],
+            "python": platform.python_version(),
+        },
+        "loadavg_start": os.getloadavg(),
+    }
+
+
+# ---------------------------------------------------------------- plan
+
+def parse_plan():
+    """[(mode, corpus)] from PLAN="tmpfs:a,b disk:c" or MODES x CORPORA."""
+    plan = []
+    if ENV.get("PLAN", "").strip():
+        for part in ENV["PLAN"].split():
+            mode, _, cs = part.partition(":")
+            for c in cs.split(","):
+                if c:
+                    plan.append((mode, c))
+    else:
+        modes = ENV.get("MODES", " ".join(ALL_MODES)).split()
+        corpora = ENV.get("CORPORA", " ".join(ALL_CORPORA)).split()
+        plan = [(m, c) for m in modes for c in corpora]
+    for m, c in plan:
+        if m not in ALL_MODES or c not in gen_corpus.PARAMS:
+            sys.exit(f"measure: bad plan entry {m}:{c} (modes: {ALL_MODES}; "
+                     f"corpora: {ALL_CORPORA + ['million']})")
+    return plan
+
+
+def is_reduced(plan):
+    full = {(m, c) for m in ALL_MODES for c in ALL_CORPORA}
+    missing = sorted(full - set(plan))
+    reasons = []
+    if PAIRS < DEFAULT_PAIRS:
+        reasons.append(f"PAIRS={PAIRS} (the default is {DEFAULT_PAIRS})")
+    if missing:
+        reasons.append("not measured: " + ", ".join(f"{c} ({m})" for m, c in missing))
+    if VERIFY != "content":
+        reasons.append(f"VERIFY={VERIFY}")
+    for mode in ALL_MODES:
+        if ENV.get(f"PAIRS_{mode.upper()}"):
+            reasons.append(f"{mode}: PAIRS_{mode.upper()}={ENV[f'PAIRS_{mode.upper()}']}")
+        only = ENV.get(f"TOOLS_{mode.upper()}", "").split()
+        if only and any(m == mode for m, _ in plan):
+            reasons.append(f"{mode} mode times only cp -a and " + ", ".join(only))
+    if TOOLS_FILTER:
+        reasons.append("tools limited to cp -a and " + ", ".join(TOOLS_FILTER))
+    return reasons
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("measure: must run as root (mount, drop_caches)")
+    if not os.access(PCOPY, os.X_OK):
+        sys.exit(f"measure: no pcopy binary at {PCOPY} (set PCOPY=...)")
+    plan = parse_plan()
+    os.makedirs(os.path.join(BASE, "work"), exist_ok=True)
+    t_start = time.monotonic()
+    res = {"machine": machine_info(), "settings": {
+        "pairs": PAIRS, "seed": SEED, "verify": VERIFY, "plan": [f"{m}:{c}" for m, c in plan],
+        "timeout": TIMEOUT}, "corpora": {}, "modes": {}, "syscalls": None, "fio": None}
+    res["settings"]["reduced"] = is_reduced(plan)
+    tools, backends, why = find_tools(os.path.join(BASE, "work"))
+    res["tools"] = {t: label(t) for t in tools}
+    res["backends"] = {"working": backends, "not_working": why}
+    log(f"tools: {', '.join(tools)}; backends not working: {why or 'none'}")
+
+    corpus_roots = {}
+    for c in dict.fromkeys(c for _, c in plan):
+        root, stamp = gen_corpus.ensure(BASE, c, SEED)
+        corpus_roots[c] = root
+        res["corpora"][c] = stamp
+    if SYSCALLS:
+        root, stamp = gen_corpus.ensure(BASE, "sample", SEED)
+        res["corpora"]["sample"] = stamp
+        res["syscalls"] = count_syscalls([t for t in tools], root)
+    if ("disk", "large") in plan:
+        res["fio"] = fio_direct_write()
+        log(f"fio: {res['fio']}")
+    save(res)
+    for mode, corpus in plan:
+        r = res["modes"].setdefault(mode, {}).setdefault(corpus, {})
+        t0 = time.monotonic()
+        log(f"=== {mode}/{corpus}")
+        only = ENV.get(f"TOOLS_{mode.upper()}", "").split()
+        mtools = [t for t in tools if t == "cp" or not only or t in only]
+        bench_corpus(mode, corpus, corpus_roots[corpus], mtools, r)
+        r["wall_seconds"] = round(time.monotonic() - t0, 1)
+        save(res)
+    res["machine"]["loadavg_end"] = os.getloadavg()
+    res["wall_seconds"] = round(time.monotonic() - t_start, 1)
+    save(res)
+    log(f"done in {res['wall_seconds'] / 60:.1f} min: {OUT_MD}, {OUT_JSON}")
+
+
+def save(res):
+    res["targets"] = evaluate_targets(res)
+    tmp = OUT_JSON + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(res, f, indent=1, default=lambda o: os.fsdecode(o) if isinstance(o, bytes) else str(o))
+    os.rename(tmp, OUT_JSON)
+    import report
+    report.write(res, OUT_MD)
+
+
+# ---------------------------------------------------------------- targets
+
+def evaluate_targets(res):
+    t = []
+    for (corpus, mode), target in TARGETS.items():
+        row = {"what": f"{corpus} ({mode}): pcopy -a / cp -a <= {target:.2f}",
+               "kind": "ratio", "corpus": corpus, "mode": mode, "target": target}
+        r = res["modes"].get(mode, {}).get(corpus)
+        per = (r or {}).get("tools", {})
+        ratios = {k[6:]: v["ratio"] for k, v in per.items()
+                  if k.startswith("pcopy-") and v.get("ratio") is not None}
+        fails = {k[6:]: v["failed"] for k, v in per.items()
+                 if k.startswith("pcopy-") and v.get("failed")}
+        row["ratios"] = ratios
+        row["failed"] = fails
+        if not r or not per:
+            row["status"] = "not measured"
+        elif not ratios:
+            row["status"] = "missed"
+            row["detail"] = "pcopy failed: " + "; ".join(f"{k}: {v}" for k, v in fails.items())
+        else:
+            judged = "auto" if "auto" in ratios else min(ratios, key=ratios.get)
+            v = ratios[judged]
+            row["judged_on"] = judged
+            row["value"] = v
+            row["status"] = "met" if v <= target else "missed"
+            if v > target:
+                row["detail"] = (f"{v:.2f} vs {target:.2f}: {v / target - 1:+.0%} over target "
+                                 f"(pcopy needs {1 - target / v:.0%} less time)")
+            if fails:
+                row["detail"] = (row.get("detail", "") + " failed: "
+                                 + "; ".join(f"{k}: {v}" for k, v in fails.items())).strip()
+        t.append(row)
+    # Large on disk against the direct-I/O write rate.
+    row = {"what": f"large (disk): pcopy write rate >= {DIRECT_IO_FRACTION:.0%} of fio direct-I/O "
+           "write rate", "kind": "direct_io"}
+    r = res["modes"].get("disk", {}).get("large")
+    fio = res.get("fio") or {}
+    if r and fio.get("bytes_per_s") and r.get("tools"):
+        size = res["corpora"]["large"]["bytes"]
+        rates = {k[6:]: size / v["stats"]["median"] for k, v in r["tools"].items()
+                 if k.startswith("pcopy-") and v.get("stats") and not v.get("failed")}
+        row["rates"] = rates
+        row["fio"] = fio["bytes_per_s"]
+        if rates:
+            judged = "auto" if "auto" in rates else max(rates, key=rates.get)
+            row["judged_on"] = judged
+            row["value"] = rates[judged] / fio["bytes_per_s"]
+            row["status"] = "met" if row["value"] >= DIRECT_IO_FRACTION else "missed"
+        else:
+            row["status"] = "missed"
+    else:
+        row["status"] = "not measured"
+    t.append(row)
+    # System calls per small file.
+    row = {"what": f"system calls per small file, thread backend <= {SYSCALL_TARGET}",
+           "kind": "syscalls"}
+    sc = (res.get("syscalls") or {}).get("tools", {}).get("pcopy-thread")
+    if sc and "per_file" in sc:
+        row["value"] = sc["per_file"]
+        row["status"] = "met" if sc["per_file"] <= SYSCALL_TARGET else "missed"
+        if sc["per_file"] > SYSCALL_TARGET:
+            row["detail"] = (f"{sc['per_file']:.2f} vs {SYSCALL_TARGET}; largest: "
+                             + ", ".join(f"{k} {v}" for k, v in sc.get("top", [])[:4]))
+    else:
+        row["status"] = "not measured"
+    t.append(row)
+    # Peak RSS on the million corpus.
+    row = {"what": f"peak RSS <= {RSS_TARGET_MIB} MiB on the 1,000,000-entry tree",
+           "kind": "rss"}
+    rss = {}
+    for mode, cs in res["modes"].items():
+        for k, v in cs.get("million", {}).get("tools", {}).items():
+            if k.startswith("pcopy-") and v.get("stats"):
+                rss[f"{k[6:]} ({mode})"] = v["stats"]["maxrss_mib"]
+    if rss:
+        row["values"] = rss
+        row["value"] = max(rss.values())
+        row["status"] = "met" if row["value"] <= RSS_TARGET_MIB else "missed"
+    else:
+        row["status"] = "not measured (run with CORPORA=million or PLAN=tmpfs:million)"
+    t.append(row)
+    # auto within 5% of the best backend.
+    row = {"what": f"--backend=auto within {AUTO_TOLERANCE:.0%} of the best backend on every corpus",
+           "kind": "auto", "cases": {}}
+    for mode, cs in res["modes"].items():
+        for corpus, r in cs.items():
+            per = r.get("tools", {})
+            ratios = {k[6:]: v["ratio"] for k, v in per.items()
+                      if k.startswith("pcopy-") and v.get("ratio") is not None}
+            if "auto" in ratios and len(ratios) > 1:
+                best = min((b for b in ratios if b != "auto"), key=ratios.get)
+                rel = ratios["auto"] / ratios[best]
+                row["cases"][f"{corpus} ({mode})"] = {"best": best, "auto_vs_best": rel,
+                                                      "met": rel <= 1 + AUTO_TOLERANCE}
+    if row["cases"]:
+        row["status"] = "met" if all(c["met"] for c in row["cases"].values()) else "missed"
+    else:
+        row["status"] = "not measured"
+    t.append(row)
+    return t
+
+
+if __name__ == "__main__":
+    main()

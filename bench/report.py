@@ -1,0 +1,235 @@
+# SPDX-License-Identifier: MIT
+"""Render bench/results.json (as a dict) into bench/RESULTS.md."""
+
+import os
+
+GiB = 1024**3
+MiB = 1024**2
+
+CORPUS_TEXT = {
+    "kernel": "Linux 6.1 source tree (Debian linux-source-6.1)",
+    "small": "100,000 files of 0-16 KiB in 400 leaf dirs",
+    "flat": "100,000 files of 0-4 KiB in one directory",
+    "large": "4 x 1 GiB of random data",
+    "mixed": "20k small + 200 medium files, one 1 GiB file, 4 sparse files (256 MiB-1 GiB, "
+             "large holes), 200 hard-link groups, 300 symlinks, 100 empty dirs, other owners",
+    "million": "1,000,000 files (90% empty, 10% 1-512 B) in 1,000 dirs",
+    "sample": "2,000 files of 0-16 KiB in 10 dirs (system-call counts)",
+}
+MODE_TEXT = {
+    "tmpfs": "tmpfs (warm): source and destination on a tmpfs of the benchmark's own",
+    "disk": "disk (ext4, cold): caches dropped before each run; the timed region ends with sync(2)",
+}
+
+
+def fmt_ratio(d):
+    if d.get("ratio") is None:
+        return "-"
+    if "ratio_min" in d:
+        return f"**{d['ratio']:.3f}** ({d['ratio_min']:.2f}-{d['ratio_max']:.2f})"
+    return f"{d['ratio']:.3f}"
+
+
+def write(res, path):
+    m = res["machine"]
+    s = res["settings"]
+    L = []
+    a = L.append
+    a("# pcopy benchmark results")
+    a("")
+    if s.get("reduced"):
+        a("> **This is a reduced run**, not the full benchmark: " + "; ".join(s["reduced"])
+          + ". Ratios from few pairs on a shared machine are indicative only.")
+        a("")
+    if res.get("wall_seconds") is None:
+        a("> **Run in progress or interrupted**: the tables below hold what was measured so far.")
+        a("")
+    a("Produced by `bash bench/run` (see bench/README.md); machine-readable: "
+      "`bench/results.json`.")
+    a("")
+    a(f"* Date: {m['date']}" + (f"; wall time {res['wall_seconds'] / 60:.1f} min"
+                                 if res.get("wall_seconds") else ""))
+    dirty = m.get("git_dirty", {})
+    dirty_s = ""
+    if dirty.get("modified") or dirty.get("untracked"):
+        dirty_s = (f" plus uncommitted work in the tree ({dirty['modified']} modified, "
+                   f"{dirty['untracked']} untracked files)")
+    a(f"* pcopy: git commit `{m['git_commit'][:12]}`{dirty_s}; binary sha256 "
+      f"`{m['pcopy_sha256']}` ({' '.join(m['pcopy_version'])})")
+    a(f"* Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, Linux {m['kernel']}, "
+      f"{m['os']}")
+    a(f"* File systems: disk = `{m['disk_fs']}` (rotational={m['disk_rotational'] or '?'}); "
+      "tmpfs = a fresh `mount -t tmpfs` per corpus")
+    a(f"* Load average (1, 5, 15 min) at start {tuple(round(x, 1) for x in m['loadavg_start'])}"
+      + (f", at end {tuple(round(x, 1) for x in m['loadavg_end'])}" if m.get("loadavg_end") else "")
+      + ": the machine is shared, so only the paired ratios mean much.")
+    v = m["versions"]
+    a(f"* Tools: {', '.join(' '.join(x) if isinstance(x, list) else x for x in (v['cp'], v['rsync'], v['tar']))}")
+    bk = res.get("backends", {})
+    nw = bk.get("not_working") or {}
+    a(f"* pcopy backends that work (probe `pcopy -a -B X` on a tiny tree): "
+      f"{', '.join(bk.get('working', [])) or 'none'}"
+      + (f"; not working: " + "; ".join(f"{k} ({v_})" for k, v_ in nw.items()) if nw else ""))
+    a(f"* Settings: PAIRS={s['pairs']}, SEED={s['seed']}, VERIFY={s['verify']}, "
+      f"plan `{' '.join(s['plan'])}`")
+    a("")
+
+    # Targets.
+    a("## Targets")
+    a("")
+    a("Ratio = geometric mean over paired runs of (pcopy -a time / cp -a time); lower is "
+      "better. A ratio target is judged on `--backend=auto` (the default), the other "
+      "backends are shown beside it.")
+    a("")
+    a("| target | measured | status |")
+    a("|---|---|---|")
+    for t in res.get("targets", []):
+        st = t["status"]
+        mark = {"met": "**met**", "missed": "**MISSED**"}.get(st, st)
+        meas = "-"
+        if t["kind"] == "ratio" and t.get("ratios"):
+            meas = ", ".join(f"{b} {r:.3f}" for b, r in t["ratios"].items())
+        elif t["kind"] == "ratio" and t.get("failed"):
+            meas = "pcopy failed"
+        elif t["kind"] == "direct_io" and t.get("value") is not None:
+            meas = (f"{t['judged_on']} {t['value']:.0%} of fio's "
+                    f"{t['fio'] / MiB:.0f} MiB/s (" + ", ".join(
+                        f"{b} {r / MiB:.0f} MiB/s" for b, r in t["rates"].items()) + ")")
+        elif t["kind"] == "syscalls" and t.get("value") is not None:
+            meas = f"{t['value']:.2f} per file"
+        elif t["kind"] == "rss" and t.get("values"):
+            meas = ", ".join(f"{k} {x:.0f} MiB" for k, x in t["values"].items())
+        elif t["kind"] == "auto" and t.get("cases"):
+            meas = "; ".join(f"{k}: auto/{c['best']} = {c['auto_vs_best']:.3f}"
+                             for k, c in t["cases"].items())
+        if t.get("detail"):
+            mark += f" ({t['detail']})"
+        a(f"| {t['what']} | {meas} | {mark} |")
+    a("")
+
+    # Corpora.
+    a("## Corpora")
+    a("")
+    a("| corpus | what | files | dirs | other entries | GiB (apparent) |")
+    a("|---|---|---:|---:|---:|---:|")
+    for c, st in res.get("corpora", {}).items():
+        a(f"| {c} | {CORPUS_TEXT.get(c, '')} | {st.get('files', '?'):,} | {st.get('dirs', '?'):,} "
+          f"| {st.get('other', '?'):,} | {st.get('bytes', 0) / GiB:.2f} |")
+    a("")
+
+    # Per mode.
+    for mode, cs in res.get("modes", {}).items():
+        a(f"## {MODE_TEXT.get(mode, mode)}")
+        a("")
+        a("Ratio to cp -a: geometric mean of the paired runs (lowest-highest pair). Seconds: "
+          "min / median / max of the tool's timed runs. CPU: user+sys of the process tree "
+          "(median). Peak RSS: the largest process (ru_maxrss, as GNU time reports). "
+          "Ctx sw: voluntary / involuntary context switches (median)."
+          + (" Disk mode seconds include the final sync." if mode == "disk" else ""))
+        a("")
+        a("| corpus | tool | ratio to cp -a | min / median / max s | CPU s (user+sys) | "
+          "peak RSS MiB | ctx sw | check |")
+        a("|---|---|---|---|---|---:|---|---|")
+        for corpus, r in cs.items():
+            if r.get("error") and not r.get("tools"):
+                a(f"| {corpus} | - | {r['error']} | | | | | |")
+                continue
+            for tool, d in r.get("tools", {}).items():
+                lab = f"`{d['label']}`"
+                if d.get("failed"):
+                    a(f"| {corpus} | {lab} | **failed**: {d['failed']} | | | | | |")
+                    continue
+                stt = d.get("stats")
+                if not stt:
+                    a(f"| {corpus} | {lab} | not timed | | | | | |")
+                    continue
+                ver = d.get("verified", {}).get("verdict", "-")
+                if ver.startswith("equal"):
+                    ver = "= cp -a" + (" (" + "; ".join(d.get("notes", [])) + ")"
+                                       if d.get("notes") else "")
+                rt = fmt_ratio(d) if tool != "cp" else "1 (reference)"
+                a(f"| {corpus} | {lab} | {rt} | {stt['min']:.2f} / {stt['median']:.2f} / "
+                  f"{stt['max']:.2f} | {stt['cpu_median']:.2f} ({stt['user_median']:.2f}+"
+                  f"{stt['sys_median']:.2f}) | {stt['maxrss_mib']:.1f} | "
+                  f"{stt['nvcsw_median']:.0f} / {stt['nivcsw_median']:.0f} | {ver} |")
+            if r.get("cp_vs_source", {}).get("summary"):
+                a(f"| {corpus} | note | cp -a vs source: "
+                  f"{'; '.join(r['cp_vs_source']['summary'])} | | | | | |")
+        a("")
+
+    # Syscalls.
+    sc = res.get("syscalls")
+    if sc:
+        a("## System calls per file")
+        a("")
+        a(f"`strace -f -c` on the sample tree ({sc['files']:,} files of 0-16 KiB in "
+          f"{sc['dirs']} directories, on {sc['fs']}), minus the same command on an empty "
+          "directory (start-up cost), divided by the number of files. Includes per-directory "
+          "calls and, for threaded tools, futex traffic.")
+        a("")
+        a("| tool | syscalls per file | main calls per file |")
+        a("|---|---:|---|")
+        for tool, d in sc["tools"].items():
+            lab = res["tools"].get(tool, tool)
+            if "error" in d:
+                a(f"| `{lab}` | failed: {d['error']} | |")
+                continue
+            a(f"| `{lab}` | {d['per_file']:.2f} | "
+              + ", ".join(f"{k} {v_}" for k, v_ in d["top"]) + " |")
+        a("")
+
+    fio = res.get("fio")
+    if fio:
+        a("## Direct-I/O write rate (fio)")
+        a("")
+        if "bytes_per_s" in fio:
+            a(f"`{fio['cmd']}` on the benchmark disk: {fio['bytes_per_s'] / MiB:.0f} MiB/s.")
+        else:
+            a(f"fio failed: {fio.get('error')}")
+        a("")
+
+    if res.get("notes"):
+        a("## Notes on this run")
+        a("")
+        a(res["notes"].strip())
+        a("")
+
+    a("## Method")
+    a("")
+    a("* Every tool copies SOURCE to a DEST that does not exist: `cp -a S D`, "
+      "`rsync -a S/ D/`, `mkdir D && tar -C S -cf - . | tar -C D -xpf -`, "
+      "`pcopy -a -B <backend> S D`. stdout goes to /dev/null.")
+    a("* Verification: the first run of each tool on each corpus and mode (tmpfs: an untimed "
+      "warm-up run; disk: the first timed run, as disk runs are cold anyway) has its exit "
+      "status checked and its output compared with cp -a's (paths, types, modes, owners, nanosecond mtimes including symlinks', "
+      "symlink targets, hard-link groups, and the SHA-256 of every file with VERIFY=content). "
+      "A tool that fails or differs is reported as failed and its timings are dropped.")
+    a("* Then PAIRS rounds: each tool runs paired with cp -a (tool first in even rounds, "
+      "cp first in odd ones), the tools' order rotating each round. The destination is "
+      "removed outside the timed region.")
+    a("* disk: `sync; echo 3 > /proc/sys/vm/drop_caches` before every run; the timed region "
+      "ends after `sync(2)`, so every tool pays for writeback.")
+    a("")
+    with open(path + ".tmp", "w") as f:
+        f.write("\n".join(L))
+    os.rename(path + ".tmp", path)
+
+
+if __name__ == "__main__":
+    # Re-render: python3 bench/report.py results.json RESULTS.md [NOTES.md]
+    # (NOTES.md, if given, is stored in the JSON and shown under "Notes").
+    import json
+    import sys
+    with open(sys.argv[1]) as f:
+        res = json.load(f)
+    if len(sys.argv) > 3:
+        with open(sys.argv[3]) as f:
+            res["notes"] = f.read()
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import measure
+    res["targets"] = measure.evaluate_targets(res)
+    with open(sys.argv[1] + ".tmp", "w") as f:
+        json.dump(res, f, indent=1)
+    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+    write(res, sys.argv[2])
