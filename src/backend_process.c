@@ -80,7 +80,8 @@ static unsigned new_dirs(const struct proc_batch *b, const struct job *job)
 {
 	unsigned n = batch_dir(b, job->dir) < 0;
 
-	if (job->kind == JOB_HARDLINK && job->link_dir != job->dir && batch_dir(b, job->link_dir) < 0)
+	if (job->kind == JOB_HARDLINK && job->link_dir != job->dir &&
+	    batch_dir(b, job->link_dir) < 0)
 		n++;
 	return n;
 }
@@ -209,7 +210,8 @@ static size_t batch_encode(struct proc_backend *pb, const struct proc_batch *b, 
 		struct proto_job rec = job_record(b, &b->ent[i]);
 		bool chunk = job->kind == JOB_CHUNK;
 
-		err = proto_batch_add(&wr, &rec, chunk ? NULL : job->name, chunk ? NULL : job->dst_name,
+		err = proto_batch_add(&wr, &rec, chunk ? NULL : job->name,
+				      chunk ? NULL : job->dst_name,
 				      job->kind == JOB_HARDLINK ? job->link_name : NULL);
 	}
 	if (err)
@@ -243,7 +245,9 @@ static struct proc_worker *pick_worker_locked(struct proc_backend *pb, unsigned 
 	for (unsigned k = 0; k < pb->nr_workers; k++) {
 		struct proc_worker *w = &pb->workers[(pb->next_worker + k) % pb->nr_workers];
 
-		if (w->fd >= 0 && w->nr_batches < below && (!best || w->nr_batches < best->nr_batches))
+		if (w->fd < 0 || w->nr_batches >= below)
+			continue;
+		if (!best || w->nr_batches < best->nr_batches)
 			best = w;
 	}
 	if (best)

@@ -192,7 +192,8 @@ static void report_lost(struct proc_backend *pb, unsigned i, int status, int why
 	if (why == -EBADMSG)
 		snprintf(msg, sizeof(msg), "worker %u sent a malformed message", i + 1);
 	else if (WIFSIGNALED(status))
-		snprintf(msg, sizeof(msg), "worker %u killed by signal %d", i + 1, WTERMSIG(status));
+		snprintf(msg, sizeof(msg), "worker %u killed by signal %d", i + 1,
+			 WTERMSIG(status));
 	else
 		snprintf(msg, sizeof(msg), "worker %u exited with status %d", i + 1,
 			 WEXITSTATUS(status));
@@ -312,8 +313,9 @@ static void read_worker(struct proc_backend *pb, unsigned i)
 	for (;;) {
 		int fds[PROTO_FDS_MAX], err;
 		unsigned nr_fds = 0;
-		ssize_t n = proto_recv(w->fd, pb->recvbuf, PROTO_MSG_MAX, fds, &nr_fds, MSG_DONTWAIT);
+		ssize_t n;
 
+		n = proto_recv(w->fd, pb->recvbuf, PROTO_MSG_MAX, fds, &nr_fds, MSG_DONTWAIT);
 		if (n == -EAGAIN)
 			return;
 		if (nr_fds) {

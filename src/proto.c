@@ -209,7 +209,8 @@ int proto_batch_parse(const void *buf, size_t len, unsigned nr_fds, struct proto
 	memcpy(&view->hdr, p, sizeof(view->hdr));
 	view->nr_dirs = view->hdr.nr_dirs;
 	if (view->hdr.type != PROTO_BATCH || view->hdr.size != len || !view->hdr.nr_jobs ||
-	    view->hdr.nr_jobs > PROTO_BATCH_MAX || !view->nr_dirs || view->nr_dirs > PROTO_DIRS_MAX ||
+	    view->hdr.nr_jobs > PROTO_BATCH_MAX || !view->nr_dirs ||
+	    view->nr_dirs > PROTO_DIRS_MAX ||
 	    len - sizeof(view->hdr) < view->nr_dirs * sizeof(struct proto_dir))
 		return -EBADMSG;
 	if (parse_dirs(p, view) != nr_fds)
@@ -263,8 +264,9 @@ int proto_results_parse(const void *buf, size_t len, struct proto_results_hdr *h
 
 void proto_result_get(const void *buf, unsigned i, struct proto_result *res)
 {
-	memcpy(res, (const unsigned char *)buf + sizeof(struct proto_results_hdr) + i * sizeof(*res),
-	       sizeof(*res));
+	const unsigned char *p = buf;
+
+	memcpy(res, p + sizeof(struct proto_results_hdr) + i * sizeof(*res), sizeof(*res));
 }
 
 int proto_send(int sock, const void *buf, size_t len, const int *fds, unsigned nr_fds)

@@ -37,7 +37,20 @@ setup() {
 	require_pcopy
 	OUT=$BATS_TEST_TMPDIR/out
 	ERR=$BATS_TEST_TMPDIR/stderr
+	PID=
+	WORKERS=
 	"$MKTREE" --retime "$SRC"
+}
+
+# A failed test must not leave pcopy, or a stopped worker, behind (bats
+# would wait for them): kill what is still ours.
+teardown() {
+	local p
+	for p in $PID $WORKERS; do
+		if running "$p" && grep -qaF -- "$PCOPY" "/proc/$p/cmdline" 2> /dev/null; then
+			kill -9 "$p" 2> /dev/null || true
+		fi
+	done
 }
 
 # children PID: the worker processes of pcopy PID.
@@ -193,17 +206,34 @@ complete_files() {
 	complete_files "$BULK" "$OUT"
 }
 
-@test "SIGTERM stops the pool: exit 143, temporaries removed, no worker left" {
-	start_pcopy 2 env PCOPY_NO_TMPFILE=1 "$PCOPY" -B process -a -j 2 --chunk-size=1M \
+# catch_temporary DIR: wait (10 s at most) until a worker holds a half-written
+# file under a temporary name in DIR, and stop every worker there (SIGSTOP).
+# Large files are copied whole by workers (--chunk-size=1G), so a temporary
+# belongs to a worker, not to the walker.
+catch_temporary() {
+	local end=$((SECONDS + 10))
+	while [ $SECONDS -lt $end ] && running $PID; do
+		if [ -n "$(find "$1" -name '.pcopy.*' -print -quit)" ]; then
+			# shellcheck disable=SC2086
+			kill -STOP $WORKERS
+			[ -n "$(find "$1" -name '.pcopy.*' -print -quit)" ] && return 0
+			# shellcheck disable=SC2086
+			kill -CONT $WORKERS
+		fi
+	done
+	echo "no temporary file seen in $1"
+	return 1
+}
+
+@test "SIGTERM stops the pool: exit 143, workers remove their temporaries, none is left" {
+	start_pcopy 2 env PCOPY_NO_TMPFILE=1 "$PCOPY" -B process -a -j 2 --chunk-size=1G \
 		"$BULK" "$OUT"
-	local victim=${WORKERS%%$'\n'*}
-	# the stopped worker holds files half written under temporary names
-	kill -STOP "$victim"
 	kill -CONT $PID
-	sleep 0.3
+	catch_temporary "$OUT"
 	kill -TERM $PID
 	sleep 0.2
-	kill -CONT "$victim"
+	# shellcheck disable=SC2086
+	kill -CONT $WORKERS
 	finish $PID
 	assert_status 143
 	# shellcheck disable=SC2086
@@ -215,15 +245,14 @@ complete_files() {
 @test "SIGINT to the process group (Ctrl-C): workers ignore it, the parent stops them, exit 130" {
 	require_cmd setsid
 	# setsid execs pcopy as the leader of a new process group
-	start_pcopy 2 env PCOPY_NO_TMPFILE=1 setsid "$PCOPY" -B process -a -j 2 --chunk-size=1M \
+	start_pcopy 2 env PCOPY_NO_TMPFILE=1 setsid "$PCOPY" -B process -a -j 2 --chunk-size=1G \
 		"$BULK" "$OUT"
-	local victim=${WORKERS%%$'\n'*}
-	kill -STOP "$victim"
 	kill -CONT $PID
-	sleep 0.3
+	catch_temporary "$OUT"
 	kill -INT -- -$PID
 	sleep 0.2
-	kill -CONT "$victim"
+	# shellcheck disable=SC2086
+	kill -CONT $WORKERS
 	finish $PID
 	assert_status 130
 	# shellcheck disable=SC2086
