@@ -240,17 +240,17 @@ int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
 	struct file_task *task = job->task;
 	struct job *file = task->file_job;
 
+	/* A shrunk source is kept apart from errors: a later chunk's real
+	 * error must still stop the file from being published. */
 	if (!err && shrunk)
-		err = -PCOPY_ECHANGED;
+		atomic_store(&task->shrunk, true);
 	if (err)
 		task_fail(task, err);
 	if (atomic_fetch_sub(&task->chunks_left, 1) != 1)
 		return err;
 	/* Last chunk: every other chunk has returned, we own the file now. */
 	err = atomic_load(&task->first_err);
-	shrunk = err == -PCOPY_ECHANGED;
-	if (shrunk)
-		err = 0;
+	shrunk = atomic_load(&task->shrunk);
 	task->final_err = job_finish_file(w, file, task->src_fd, task->dst_fd, &task->tmp_name,
 					  task->may_exist, err, shrunk);
 	job->finalized = true;

@@ -88,6 +88,7 @@ struct file_task {
 	bool may_exist;         /* the final name may have to be replaced */
 	atomic_uint chunks_left;
 	atomic_int first_err;   /* first error of any chunk, 0 if none */
+	atomic_bool shrunk;     /* a chunk found the source shorter than seen */
 	int final_err;          /* the file's result, set by the last chunk */
 };
 
