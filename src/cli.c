@@ -98,7 +98,7 @@ static const struct argp_option options[] = {
 
 	{ NULL, 0, NULL, 0, "Execution:", 3 },
 	{ "backend", 'B', "NAME", 0,
-	  "auto (the default), thread, process, uring or mpi (mpi is not supported yet)" },
+	  "auto (the default), thread, process, uring, or mpi (under mpirun or srun)" },
 	{ "jobs", 'j', "N", 0,
 	  "worker threads or processes, 1 to 1024 (default: the online CPUs, at least 2)" },
 	{ "queue-depth", OPT_QUEUE_DEPTH, "N", 0,
@@ -414,7 +414,13 @@ static void refuse_if(bool cond, const char *what)
  */
 static void refuse_unsupported(const struct pcopy_opts *o)
 {
-	refuse_if(o->backend == BACKEND_MPI, "--backend=mpi");
+	if (o->backend != BACKEND_MPI)
+		return;
+#ifndef PCOPY_HAVE_MPI
+	die("--backend=mpi: this pcopy was built without MPI (meson setup -Dmpi=enabled)");
+#endif
+	refuse_if(o->deref == DEREF_ALWAYS, "-L with --backend=mpi");
+	refuse_if(o->dry_run, "--dry-run with --backend=mpi");
 }
 
 /*

@@ -34,6 +34,10 @@ struct engine {
 	pthread_mutex_t dir_lock;       /* with dir_released: the walker waits for */
 	pthread_cond_t dir_released;    /* directories to close when fds run short */
 	atomic_bool dir_waiter;         /* someone waits on dir_released */
+	/* MPI: directory metadata waits until every rank has written its data. */
+	void (*dir_meta_hook)(void *ctx, struct dir_node *dir);
+	void *dir_meta_ctx;
+	bool jobs_finished;             /* backend->finish() was called */
 };
 
 /*
@@ -119,6 +123,10 @@ static void finish_dir(struct engine *engine, struct dir_node *dir)
 	/* No descriptor: a dry run's new directory, or one that vanished. */
 	if (!dir->meta_pending || engine_stopping(engine) || dir->dst_dirfd < 0)
 		return;
+	if (engine->dir_meta_hook) {
+		engine->dir_meta_hook(engine->dir_meta_ctx, dir);
+		return;
+	}
 	if (engine->opts->dry_run) {
 		progress_count(engine->progress, PC_DIRS, 1);
 		return;
@@ -272,6 +280,11 @@ void engine_job_done(struct engine *engine, struct job *job, int err)
 		job_free(job);
 		if (!last)
 			return;
+		if (task->shared) {
+			/* The MPI backend owns the task and publishes the file. */
+			task->shared_done(task);
+			return;
+		}
 		job = task->file_job;
 		err = task->final_err;
 		free(task);
@@ -291,14 +304,38 @@ static int exit_status(struct engine *engine)
 	return snap.count[PC_ERRORS] ? 1 : 0;
 }
 
-int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
+void engine_set_dir_meta_hook(struct engine *engine, void (*hook)(void *ctx, struct dir_node *dir),
+			       void *ctx)
+{
+	engine->dir_meta_hook = hook;
+	engine->dir_meta_ctx = ctx;
+}
+
+struct backend *engine_backend(const struct engine *engine)
+{
+	return engine->backend;
+}
+
+struct hardlink_map *engine_links(const struct engine *engine)
+{
+	return engine->links;
+}
+
+int engine_stop_signal(void)
+{
+	return stop_signal;
+}
+
+struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kind,
+			    const char *label)
 {
 	const struct backend_ops *ops = backend_ops_for(kind);
-	struct engine engine = { .opts = opts };
-	int err, status;
+	struct engine *engine = xcalloc(1, sizeof(*engine));
+	int err;
 
-	pthread_mutex_init(&engine.dir_lock, NULL);
-	pthread_cond_init(&engine.dir_released, NULL);
+	engine->opts = opts;
+	pthread_mutex_init(&engine->dir_lock, NULL);
+	pthread_cond_init(&engine->dir_released, NULL);
 	if (!ops)
 		die("backend '%s' is not available in this build", backend_kind_name(kind));
 	err = ops->probe();
@@ -314,25 +351,51 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 	 * only get in the way (cp -p likewise creates with the source's bits). */
 	umask(0);
 	/* Slots: one per worker, one for the walker, one for the engine. */
-	engine.progress = progress_new(opts, opts->jobs + 2, ops->name, NULL);
-	progress_bind_slot(engine.progress, opts->jobs);
+	engine->progress = progress_new(opts, opts->jobs + 2, label ? label : ops->name, NULL);
+	progress_bind_slot(engine->progress, opts->jobs);
 	if (opts->preserve & PRESERVE_LINKS)
-		engine.links = hardlink_map_new(&engine, opts->deref != DEREF_ALWAYS);
-	engine.backend = ops->start(&engine, opts, &err);
-	if (!engine.backend)
+		engine->links = hardlink_map_new(engine, opts->deref != DEREF_ALWAYS);
+	engine->backend = ops->start(engine, opts, &err);
+	if (!engine->backend)
 		die("cannot start the %s backend: %s", ops->name, strerror(-err));
-	progress_start(engine.progress);
+	progress_start(engine->progress);
+	return engine;
+}
 
-	walk_run(&engine, engine.backend, engine.links);
+void engine_finish_jobs(struct engine *engine)
+{
+	if (engine->jobs_finished)
+		return;
+	engine->backend->ops->finish(engine->backend);
+	engine->jobs_finished = true;
+}
 
-	engine.backend->ops->finish(engine.backend);
-	hardlink_map_free(&engine.links);
-	if (atomic_load(&engine.nr_dirs) != 0 && !stop_signal)
-		BUG("%u directories still open after the run", atomic_load(&engine.nr_dirs));
-	engine.backend->ops->destroy(engine.backend);
-	status = exit_status(&engine);
-	progress_finish(&engine.progress, status);
-	pthread_mutex_destroy(&engine.dir_lock);
-	pthread_cond_destroy(&engine.dir_released);
+int engine_drain(struct engine *engine)
+{
+	engine_finish_jobs(engine);
+	hardlink_map_free(&engine->links);
+	if (atomic_load(&engine->nr_dirs) != 0 && !stop_signal)
+		BUG("%u directories still open after the run", atomic_load(&engine->nr_dirs));
+	engine->backend->ops->destroy(engine->backend);
+	engine->backend = NULL;
+	return exit_status(engine);
+}
+
+void engine_end(struct engine *engine, int status)
+{
+	progress_finish(&engine->progress, status);
+	pthread_mutex_destroy(&engine->dir_lock);
+	pthread_cond_destroy(&engine->dir_released);
+	free(engine);
+}
+
+int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
+{
+	struct engine *engine = engine_start(opts, kind, NULL);
+	int status;
+
+	walk_run(engine, engine->backend, engine->links);
+	status = engine_drain(engine);
+	engine_end(engine, status);
 	return status;
 }

@@ -250,6 +250,12 @@ int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
 		return err;
 	/* Last chunk: every other chunk has returned, we own the file now. */
 	err = atomic_load(&task->first_err);
+	if (task->shared) {
+		/* Other ranks still write theirs: the owner rank publishes. */
+		task->final_err = err;
+		job->finalized = true;
+		return 0;
+	}
 	shrunk = atomic_load(&task->shrunk);
 	task->final_err = job_finish_file(w, file, task->src_fd, task->dst_fd, &task->tmp_name,
 					  task->may_exist, err, shrunk);

@@ -1,20 +1,69 @@
 // SPDX-License-Identifier: MIT
 /* pcopy: parse the command line, pick a backend, run the copy, exit. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "pcopy/backend.h"
 #include "pcopy/cli.h"
 #include "pcopy/engine.h"
+#include "pcopy/mpi.h"
 #include "pcopy/options.h"
+
+/*
+ * Under mpirun every rank parses the same command line and reaches the same
+ * verdict; only rank 0 prints usage errors and --help. Returns the saved
+ * descriptors to give back to restore_output(), or -1s.
+ */
+static void silence_output(int saved[2])
+{
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	saved[0] = saved[1] = -1;
+	if (null < 0)
+		return;
+	fflush(stdout);
+	saved[0] = dup(STDOUT_FILENO);
+	saved[1] = dup(STDERR_FILENO);
+	dup2(null, STDOUT_FILENO);
+	dup2(null, STDERR_FILENO);
+	close(null);
+}
+
+static void restore_output(const int saved[2])
+{
+	fflush(stdout);
+	for (int i = 0; i < 2; i++) {
+		if (saved[i] < 0)
+			continue;
+		dup2(saved[i], i ? STDERR_FILENO : STDOUT_FILENO);
+		close(saved[i]);
+	}
+}
 
 int main(int argc, char **argv)
 {
+	int rank = mpi_launcher_rank(), saved[2] = { -1, -1 };
 	struct pcopy_opts opts;
 	int status;
 
+	if (rank > 0)
+		silence_output(saved);
 	cli_parse(argc, argv, &opts);
-	status = engine_run(&opts, backend_resolve_auto(opts.backend));
+	restore_output(saved);
+	if (opts.backend == BACKEND_MPI) {
+		status = mpi_run(&opts);
+	} else if (mpi_launcher_size() > 1) {
+		/* Every rank would copy the whole tree onto the same files. */
+		if (rank <= 0)
+			fprintf(stderr, "pcopy: running as %d MPI ranks needs --backend=mpi "
+					"(the %s backend would copy the whole tree in every rank)\n",
+				mpi_launcher_size(), backend_kind_name(opts.backend));
+		status = 2;
+	} else {
+		status = engine_run(&opts, backend_resolve_auto(opts.backend));
+	}
 	opts_release(&opts);
 	return status;
 }

@@ -54,16 +54,17 @@ static uint64_t now_ns(void)
 }
 
 /*
- * Die with the parent, ignore the terminal's SIGINT (the parent decides),
- * stop on SIGTERM, and drop every inherited descriptor but the socket: a
- * copy of another worker's socket would hide that worker's EOF, and the
- * walker's directories are not ours to keep open.
+ * Take the workers' name, die with the parent, ignore the terminal's SIGINT
+ * (the parent decides), stop on SIGTERM, and drop every inherited
+ * descriptor but the socket: a copy of another worker's socket would hide
+ * that worker's EOF, and the walker's directories are not ours to keep open.
  */
 static void worker_setup(int sock, pid_t parent)
 {
 	struct sigaction sa = { .sa_handler = on_sigterm };
 	sigset_t none;
 
+	prctl(PR_SET_NAME, PROC_WORKER_NAME);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* The parent may have died before prctl(): then nobody signals us. */
 	if (getppid() != parent)

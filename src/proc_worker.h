@@ -15,6 +15,13 @@ enum proc_worker_exit {
 };
 
 /*
+ * A worker's process name (comm, as ps and pgrep show it): it tells the
+ * workers apart from the parent and from other children of it, such as the
+ * tracer that LeakSanitizer clones at exit in a -Dsanitize build.
+ */
+#define PROC_WORKER_NAME "pcopy-worker"
+
+/*
  * Body of worker @index, right after fork(): arrange to die with the parent
  * (@parent, our pid before the fork), keep only @sock of the inherited
  * descriptors, then run the batches that arrive on @sock until it closes.

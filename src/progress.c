@@ -44,6 +44,12 @@ struct progress {
 	/* Written by the walker only; kept off the slots' cache lines. */
 	_Alignas(CACHE_LINE) _Atomic uint64_t total[NR_PROGRESS_TOTALS];
 	atomic_bool walk_done;
+	/* MPI: what the other ranks reported, added to every snapshot. */
+	_Atomic uint64_t remote_count[NR_PROGRESS_COUNTERS];
+	_Atomic uint64_t remote_total[NR_PROGRESS_TOTALS];
+	unsigned ranks;           /* MPI ranks for the summary; 0 outside MPI */
+	progress_message_hook message_hook; /* set: messages go there, not to stderr */
+	void *message_ctx;
 
 	/* Settings, fixed by progress_new(). */
 	_Alignas(CACHE_LINE) progress_clock_fn clock;
@@ -198,6 +204,10 @@ void progress_snapshot(struct progress *p, struct progress_snapshot *snap)
 		for (c = 0; c < NR_PROGRESS_COUNTERS; c++)
 			snap->count[c] +=
 			    atomic_load_explicit(&p->slots[s].count[c], memory_order_relaxed);
+	for (c = 0; c < NR_PROGRESS_COUNTERS; c++)
+		snap->count[c] += atomic_load_explicit(&p->remote_count[c], memory_order_relaxed);
+	for (c = 0; c < NR_PROGRESS_TOTALS; c++)
+		snap->total[c] += atomic_load_explicit(&p->remote_total[c], memory_order_relaxed);
 	snap->elapsed = (double)(p->clock() - p->start_ns) / 1e9;
 }
 
@@ -434,11 +444,51 @@ void progress_verbose(struct progress *p, const char *src, const char *dst)
 	free(qs);
 }
 
+void progress_local_snapshot(struct progress *p, struct progress_snapshot *snap)
+{
+	progress_snapshot(p, snap);
+	if (!p)
+		return;
+	for (unsigned c = 0; c < NR_PROGRESS_COUNTERS; c++)
+		snap->count[c] -= atomic_load_explicit(&p->remote_count[c], memory_order_relaxed);
+	for (unsigned c = 0; c < NR_PROGRESS_TOTALS; c++)
+		snap->total[c] -= atomic_load_explicit(&p->remote_total[c], memory_order_relaxed);
+}
+
+void progress_set_remote(struct progress *p, const uint64_t count[NR_PROGRESS_COUNTERS],
+			 const uint64_t total[NR_PROGRESS_TOTALS])
+{
+	if (!p)
+		return;
+	for (unsigned c = 0; c < NR_PROGRESS_COUNTERS; c++)
+		atomic_store_explicit(&p->remote_count[c], count[c], memory_order_relaxed);
+	for (unsigned c = 0; c < NR_PROGRESS_TOTALS; c++)
+		atomic_store_explicit(&p->remote_total[c], total[c], memory_order_relaxed);
+}
+
+void progress_set_ranks(struct progress *p, unsigned ranks)
+{
+	if (p)
+		p->ranks = ranks;
+}
+
+void progress_set_message_hook(struct progress *p, progress_message_hook hook, void *ctx)
+{
+	if (!p)
+		return;
+	p->message_ctx = ctx;
+	p->message_hook = hook;
+}
+
 void progress_message(struct progress *p, const char *path, const char *message, int err)
 {
 	struct json_buf b;
 	char *q;
 
+	if (p && p->message_hook) {
+		p->message_hook(p->message_ctx, path, message, err);
+		return;
+	}
 	json_buf_init(&b);
 	if (p && p->json_errors) {
 		progress_render_json_error(&b, path, message, err);
@@ -462,6 +512,7 @@ static void progress_print_summary(struct progress *p, const struct progress_sna
 	    .snap = snap,
 	    .backend = p->backend_name,
 	    .jobs = p->jobs,
+	    .ranks = p->ranks,
 	    .exit_status = exit_status,
 	};
 	struct json_buf b;

@@ -282,14 +282,17 @@ void progress_render_summary_json(struct json_buf *b, const struct progress_summ
 {
 	const uint64_t *c = s->snap->count;
 	const char *backend = s->backend ? s->backend : "";
+	char ranks[32] = "";
 
 	json_adds(b, as_event ? "{\"event\":\"summary\",\"backend\":" : "{\"backend\":");
 	json_add_string(b, backend, strlen(backend));
+	if (s->ranks)
+		snprintf(ranks, sizeof(ranks), ",\"ranks\":%u", s->ranks);
 	json_addf(b,
-		  ",\"jobs\":%u,\"elapsed\":%.3f,\"files\":%" PRIu64 ",\"dirs\":%" PRIu64
+		  "%s,\"jobs\":%u,\"elapsed\":%.3f,\"files\":%" PRIu64 ",\"dirs\":%" PRIu64
 		  ",\"symlinks\":%" PRIu64 ",\"hardlinks\":%" PRIu64 ",\"specials\":%" PRIu64
 		  ",\"bytes\":%" PRIu64,
-		  s->jobs, s->snap->elapsed, c[PC_FILES], c[PC_DIRS], c[PC_SYMLINKS],
+		  ranks, s->jobs, s->snap->elapsed, c[PC_FILES], c[PC_DIRS], c[PC_SYMLINKS],
 		  c[PC_HARDLINKS], c[PC_SPECIALS], c[PC_BYTES]);
 	json_addf(b,
 		  ",\"skipped\":{\"unchanged\":%" PRIu64 ",\"no_clobber\":%" PRIu64
@@ -324,5 +327,10 @@ void progress_render_summary_text(struct json_buf *b, const struct progress_summ
 	json_addf(b, "elapsed:      %.2f s\n", el);
 	progress_human(human, sizeof(human), el > 0 ? (uint64_t)(c[PC_BYTES] / el) : 0);
 	json_addf(b, "average rate: %s/s\n", human);
-	json_addf(b, "backend:      %s (%u jobs)\n", s->backend ? s->backend : "none", s->jobs);
+	if (s->ranks)
+		json_addf(b, "backend:      %s (%u ranks x %u jobs)\n", s->backend ? s->backend : "none",
+			  s->ranks, s->jobs);
+	else
+		json_addf(b, "backend:      %s (%u jobs)\n", s->backend ? s->backend : "none",
+			  s->jobs);
 }

@@ -31,6 +31,7 @@ struct progress_summary {
 	const struct progress_snapshot *snap;
 	const char *backend; /* backend name, may be NULL */
 	unsigned jobs;	     /* -j */
+	unsigned ranks;	     /* MPI ranks, 0 outside MPI */
 	int exit_status;
 };
 

@@ -51,6 +51,7 @@ struct dir_node *walk_dir_new(struct walker *wk, struct dir_node *parent)
 	if (parent) {
 		atomic_fetch_add(&parent->refs, 1);
 		dir->depth = parent->depth + 1;
+		dir->root_index = parent->root_index;
 	}
 	dir->src_dirfd = -1;
 	dir->dst_dirfd = -1;
@@ -91,7 +92,7 @@ static bool is_ancestor(const struct dir_node *dir, const struct stat *st)
  * A dry run creates nothing: a directory that does not exist yet has no
  * descriptor (-1) and counts as fresh, so everything in it "would be copied".
  */
-static int open_dst_dir(struct dir_node *parent, const char *name, bool *fresh, bool dry_run)
+int walk_open_dst_dir(struct dir_node *parent, const char *name, bool *fresh, bool dry_run)
 {
 	int fd;
 
@@ -144,7 +145,7 @@ struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const
 	}
 	tries = 0;
 	do
-		dst_fd = open_dst_dir(parent, dst_name, &fresh, wk->opts->dry_run);
+		dst_fd = walk_open_dst_dir(parent, dst_name, &fresh, wk->opts->dry_run);
 	while (dst_fd < 0 && job_fd_retry(dst_fd, &tries));
 	if (dst_fd < 0 && !(fresh && wk->opts->dry_run)) {
 		char *path = dir_dst_path(parent, dst_name);
@@ -259,8 +260,10 @@ static void submit_file(struct walker *wk, struct job *job)
 	/* Links are not data to copy: they stay out of the totals. */
 	if (claim_link(wk, job))
 		return;
-	progress_add_total(wk->progress, PT_FILES, 1);
-	progress_add_total(wk->progress, PT_BYTES, (uint64_t)job->st.st_size);
+	if (!wk->totals_counted) {
+		progress_add_total(wk->progress, PT_FILES, 1);
+		progress_add_total(wk->progress, PT_BYTES, (uint64_t)job->st.st_size);
+	}
 	/* A dry run writes nothing, so there is nothing to split. */
 	if ((uint64_t)job->st.st_size > wk->opts->chunk_size && !wk->opts->dry_run)
 		submit_chunked(wk, job);
@@ -349,7 +352,12 @@ static struct dir_node *walk_entry(struct walker *wk, struct dir_node *dir, cons
 	if (wk->excludes && walk_is_excluded(wk, dir, name, S_ISDIR(st.st_mode)))
 		return NULL;
 	if (!S_ISDIR(st.st_mode)) {
-		walk_submit_entry(wk, dir, name, name, &st, follow);
+		if (!(wk->hooks && wk->hooks->divert && wk->hooks->divert(wk, dir, name, &st)))
+			walk_submit_entry(wk, dir, name, name, &st, follow);
+		return NULL;
+	}
+	if (wk->hooks && wk->hooks->subdir) {
+		wk->hooks->subdir(wk, dir, name, &st);
 		return NULL;
 	}
 	child = walk_make_dir(wk, dir, name, name, &st, follow);
@@ -406,11 +414,13 @@ static void walk_top(struct walker *wk)
 		engine_dir_release(wk->engine, dir);
 		return;
 	}
-	for (ssize_t pos = 0; pos < n;) {
+	for (ssize_t pos = 0, seen = 0; pos < n; seen++) {
 		struct dirent64 *d = (struct dirent64 *)(wk->dents + pos);
 		struct dir_node *child;
 
 		pos += d->d_reclen;
+		if (wk->hooks && wk->hooks->poll && seen % 64 == 63)
+			wk->hooks->poll(wk);
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
 			continue;
 		child = walk_entry(wk, dir, d->d_name);

@@ -30,6 +30,26 @@ struct frame {
 	bool closed;          /* its descriptors were closed to save them */
 };
 
+struct walker;
+
+/*
+ * Hooks for a driver that distributes the walk (the MPI backend); a plain
+ * run has none. Each may be NULL.
+ */
+struct walk_hooks {
+	/* An operand's top directory was made: take the walker's reference
+	 * instead of walking it. */
+	void (*top)(struct walker *wk, struct dir_node *top);
+	/* A subdirectory @name of @dir: handle it instead of descending. */
+	void (*subdir)(struct walker *wk, struct dir_node *dir, const char *name,
+		       const struct stat *st);
+	/* A non-directory entry: return true to take it out of the walk. */
+	bool (*divert)(struct walker *wk, struct dir_node *dir, const char *name,
+		       const struct stat *st);
+	/* Called every few entries, so that the driver answers its peers. */
+	void (*poll)(struct walker *wk);
+};
+
 struct walker {
 	struct engine *engine;          /* borrowed */
 	const struct pcopy_opts *opts;  /* borrowed */
@@ -47,7 +67,16 @@ struct walker {
 	struct exclude_set *excludes;   /* --exclude; owned, NULL without patterns */
 	uid_t euid;                     /* owner of what we create */
 	gid_t egid;                     /* group of what we create (no setgid dir) */
+	const struct walk_hooks *hooks; /* NULL for a plain walk */
+	void *hook_ctx;                 /* the hooks' state */
+	bool totals_counted;            /* files submitted now were counted already */
 };
+
+/* walk_operands.c: set up and release a walker; walk the operands. */
+void walker_init(struct walker *wk, struct engine *engine, struct backend *backend,
+		 struct hardlink_map *links);
+void walker_release(struct walker *wk);
+void walk_operands(struct walker *wk);
 
 /* walk.c: the tree. */
 void walk_report(struct walker *wk, struct dir_node *dir, const char *name, int err);
@@ -59,6 +88,7 @@ void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name
 		       const char *dst_name, const struct stat *st, bool follow);
 bool walk_is_excluded(struct walker *wk, struct dir_node *dir, const char *name, bool is_dir);
 void walk_tree(struct walker *wk, struct dir_node *top);
+int walk_open_dst_dir(struct dir_node *parent, const char *name, bool *fresh, bool dry_run);
 
 /* walk_fds.c: staying within the descriptor limit. */
 unsigned walk_dir_budget(const struct pcopy_opts *opts);

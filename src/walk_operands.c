@@ -137,7 +137,9 @@ static void walk_operand(struct walker *wk, struct dir_node *root, const char *s
 	}
 	wk->root_dev = st.st_dev;
 	top = walk_make_dir(wk, root, src, dst_name, &st, follow);
-	if (top)
+	if (top && wk->hooks && wk->hooks->top)
+		wk->hooks->top(wk, top);
+	else if (top)
 		walk_tree(wk, top);
 }
 
@@ -149,10 +151,12 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-void walk_run(struct engine *engine, struct backend *backend, struct hardlink_map *links)
+void walker_init(struct walker *wk, struct engine *engine, struct backend *backend,
+		 struct hardlink_map *links)
 {
 	const struct pcopy_opts *opts = engine_opts(engine);
-	struct walker wk = {
+
+	*wk = (struct walker){
 		.engine = engine,
 		.opts = opts,
 		.progress = engine_progress(engine),
@@ -162,46 +166,64 @@ void walk_run(struct engine *engine, struct backend *backend, struct hardlink_ma
 		.euid = geteuid(),
 		.egid = getegid(),
 	};
+	worker_ctx_init(&wk->w, engine, opts->jobs);
+	wk->dir_budget = walk_dir_budget(opts);
+	if (opts->nr_excludes)
+		wk->excludes = exclude_new(opts->excludes, opts->nr_excludes);
+}
+
+void walker_release(struct walker *wk)
+{
+	worker_ctx_release(&wk->w);
+	exclude_free(&wk->excludes);
+	free(wk->frames);
+	free(wk->dents);
+}
+
+void walk_operands(struct walker *wk)
+{
+	const struct pcopy_opts *opts = wk->opts;
 	bool into_dir = opts->target_dir || (!opts->no_target_dir &&
 					     (opts->nr_sources > 1 || is_dir(opts->dest)));
 	struct dir_node *root;
 
-	worker_ctx_init(&wk.w, engine, opts->jobs);
-	wk.dir_budget = walk_dir_budget(opts);
-	if (opts->nr_excludes)
-		wk.excludes = exclude_new(opts->excludes, opts->nr_excludes);
 	if (into_dir) {
 		/* "dst/" and "dst" both display as "dst/name". */
 		char *display = xstrdup(opts->dest);
 
 		for (size_t len = strlen(display); len > 1 && display[len - 1] == '/';)
 			display[--len] = '\0';
-		root = make_root(&wk, opts->dest, display);
+		root = make_root(wk, opts->dest, display);
 		free(display);
-		for (size_t i = 0; root && i < opts->nr_sources && !engine_stopping(engine); i++) {
+		for (size_t i = 0; root && i < opts->nr_sources && !engine_stopping(wk->engine); i++) {
 			char *name = base_name(opts->sources[i]);
 
-			walk_operand(&wk, root, opts->sources[i], name, NULL);
+			walk_operand(wk, root, opts->sources[i], name, NULL);
 			free(name);
 		}
 	} else {
 		char *parent = dir_name(opts->dest), *name = base_name(opts->dest);
 		bool has_dir = strchr(opts->dest, '/') != NULL;
 
-		root = make_root(&wk, parent, has_dir ? parent : NULL);
+		root = make_root(wk, parent, has_dir ? parent : NULL);
 		size_t len = strlen(opts->dest);
 		bool slashed = len > 1 && opts->dest[len - 1] == '/';
 
 		if (root)
-			walk_operand(&wk, root, opts->sources[0], name, slashed ? opts->dest : NULL);
+			walk_operand(wk, root, opts->sources[0], name, slashed ? opts->dest : NULL);
 		free(parent);
 		free(name);
 	}
 	if (root)
-		engine_dir_release(engine, root);
+		engine_dir_release(wk->engine, root);
+}
+
+void walk_run(struct engine *engine, struct backend *backend, struct hardlink_map *links)
+{
+	struct walker wk;
+
+	walker_init(&wk, engine, backend, links);
+	walk_operands(&wk);
 	progress_walk_done(wk.progress);
-	worker_ctx_release(&wk.w);
-	exclude_free(&wk.excludes);
-	free(wk.frames);
-	free(wk.dents);
+	walker_release(&wk);
 }

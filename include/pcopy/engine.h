@@ -18,6 +18,7 @@
 #include "pcopy/options.h"
 
 struct engine;
+struct hardlink_map;
 struct job;
 struct progress;
 
@@ -53,6 +54,36 @@ void worker_ctx_release(struct worker_ctx *w);
  * after printing a message.
  */
 int engine_run(const struct pcopy_opts *opts, enum backend_kind kind);
+
+/*
+ * The parts of engine_run(), for a driver that walks by itself (the MPI
+ * backend): engine_start() sets up the process and starts backend @kind
+ * (@label names it in the summary, NULL for its own name); engine_drain()
+ * waits for every submitted job, stops the backend and returns the local
+ * exit status; engine_end() prints the last progress line and summary with
+ * @status and frees the engine.
+ */
+struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kind,
+			    const char *label);
+int engine_drain(struct engine *engine);
+/* Wait for every submitted job; no submit may follow (engine_drain does it too). */
+void engine_finish_jobs(struct engine *engine);
+void engine_end(struct engine *engine, int status);
+
+/* The running backend and hard-link map (NULL unless links are kept). */
+struct backend *engine_backend(const struct engine *engine);
+struct hardlink_map *engine_links(const struct engine *engine);
+
+/* The signal (SIGINT, SIGTERM) that asked the run to stop, or 0. */
+int engine_stop_signal(void);
+
+/*
+ * Instead of applying a finished directory's metadata, hand the directory
+ * to @hook (MPI: other ranks may still add entries to it).
+ */
+struct dir_node;
+void engine_set_dir_meta_hook(struct engine *engine, void (*hook)(void *ctx, struct dir_node *dir),
+			      void *ctx);
 
 /*
  * Execute @job in the calling worker: the shared one-entry copy routine

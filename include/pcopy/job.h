@@ -38,6 +38,7 @@ struct dir_node {
 	dev_t dst_dev;           /* file system of the destination directory */
 	ino_t dst_ino;           /* its inode, to check it when it is reopened */
 	bool followed;           /* opened following a symlink (-L, -H operand) */
+	unsigned root_index;     /* the source operand it belongs to (MPI work items name it) */
 };
 
 /* What a job does. */
@@ -90,6 +91,11 @@ struct file_task {
 	atomic_int first_err;   /* first error of any chunk, 0 if none */
 	atomic_bool shrunk;     /* a chunk found the source shorter than seen */
 	int final_err;          /* the file's result, set by the last chunk */
+	/* MPI: other ranks write other parts of this file. The last local chunk
+	 * does not publish it; it calls shared_done() and the backend decides. */
+	bool shared;
+	void (*shared_done)(struct file_task *task);
+	void *shared_ctx;
 };
 
 /* Allocate a job of @kind in @dir (taking a reference on it). */

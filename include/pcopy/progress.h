@@ -100,6 +100,21 @@ void progress_verbose(struct progress *p, const char *src, const char *dst);
 void progress_message(struct progress *p, const char *path, const char *message, int err);
 
 /*
+ * MPI: rank 0 shows the whole job. progress_set_remote() sets what the
+ * other ranks counted (their latest sums; added to every snapshot), and
+ * progress_set_ranks() adds "ranks" to the summary. On the other ranks,
+ * progress_set_message_hook() sends error and warning lines to @hook (for
+ * rank 0 to print) instead of stderr. progress_local_snapshot() is a
+ * snapshot without the remote part.
+ */
+typedef void (*progress_message_hook)(void *ctx, const char *path, const char *message, int err);
+void progress_set_remote(struct progress *p, const uint64_t count[NR_PROGRESS_COUNTERS],
+			 const uint64_t total[NR_PROGRESS_TOTALS]);
+void progress_set_ranks(struct progress *p, unsigned ranks);
+void progress_set_message_hook(struct progress *p, progress_message_hook hook, void *ctx);
+void progress_local_snapshot(struct progress *p, struct progress_snapshot *snap);
+
+/*
  * Stop the display, print the last progress line ("done" event in json
  * mode, with @exit_status) and the --summary, then free *pp and set it to
  * NULL.

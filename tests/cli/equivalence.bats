@@ -138,6 +138,7 @@ symtree() {
 }
 
 @test "-L copies what symlinks point to as cp -aL does (without hard links)" {
+	skip_mpi "-L is not supported with --backend=mpi yet"
 	symtree "$BATS_TEST_TMPDIR/sym"
 	make_ref -aL --no-preserve=links "$BATS_TEST_TMPDIR/sym" "$BATS_TEST_TMPDIR/ref-L"
 	"$MKTREE" --retime "$BATS_TEST_TMPDIR/sym"
@@ -152,6 +153,7 @@ symtree() {
 # cp -aL preserves links between the files it copies, and with -L several
 # symlinks to one file (and the file itself) are names of one inode.
 @test "-a -L makes the names that reach one file hard links, as cp -aL does" {
+	skip_mpi "-L is not supported with --backend=mpi yet"
 	symtree "$BATS_TEST_TMPDIR/sym"
 	make_ref -aL "$BATS_TEST_TMPDIR/sym" "$BATS_TEST_TMPDIR/ref-L"
 	"$MKTREE" --retime "$BATS_TEST_TMPDIR/sym"
@@ -162,6 +164,7 @@ symtree() {
 }
 
 @test "-L reports a dangling symlink, copies the rest and exits 1, as cp -aL does" {
+	skip_mpi "-L is not supported with --backend=mpi yet"
 	symtree "$BATS_TEST_TMPDIR/sym"
 	ln -s nowhere "$BATS_TEST_TMPDIR/sym/links/dangling"
 	"$MKTREE" --retime "$BATS_TEST_TMPDIR/sym"

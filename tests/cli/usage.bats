@@ -216,8 +216,25 @@ refused() {
 	usage_error "invalid argument 'acl' for '--no-preserve'" --no-preserve=acl src dst
 }
 
-@test "--backend=mpi is refused as not supported yet" {
-	refused --backend=mpi --backend=mpi src dst
+@test "--backend=mpi in a build without MPI: exit 2, a clear message, nothing written" {
+	# -L: refused either way, so that a build with MPI copies nothing here.
+	if ! "$PCOPY" -B mpi -L src dst 2>&1 | grep -q 'built without MPI'; then
+		skip "this build has the mpi backend (tests/cli/mpi.bats)"
+	fi
+	local before
+	before=$(tree_state)
+	run --separate-stderr "$PCOPY" --backend=mpi src dst
+	[ "$status" -eq 2 ]
+	[ "$stderr" = "pcopy: --backend=mpi: this pcopy was built without MPI (meson setup -Dmpi=enabled)" ]
+	[ "$(tree_state)" = "$before" ]
+}
+
+@test "--backend=mpi refuses what it does not support yet: -L, --dry-run" {
+	if "$PCOPY" -B mpi -L src dst 2>&1 | grep -q 'built without MPI'; then
+		skip "this build has no mpi backend"
+	fi
+	refused "-L with --backend=mpi" --backend=mpi -L src dst
+	refused "--dry-run with --backend=mpi" --backend=mpi --dry-run src dst
 }
 
 @test "-r, -R and --recursive are accepted and ignored" {

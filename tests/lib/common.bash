@@ -22,9 +22,39 @@ PCOPY_BACKEND=${PCOPY_BACKEND:-thread}
 PYTHON=${PYTHON:-$(python3 -c 'import sys; print(sys.executable)')}
 export PYTHON
 
-# pcopy ARG...: run the binary under test with the backend under test.
+# pcopy ARG...: run the binary under test with the backend under test; the
+# mpi backend runs as PCOPY_MPI_NP ranks (default 2) under mpirun.
 pcopy() {
-	"$PCOPY" -B "$PCOPY_BACKEND" "$@"
+	if [ "$PCOPY_BACKEND" = mpi ]; then
+		mpi_pcopy "${PCOPY_MPI_NP:-2}" "$@"
+	else
+		"$PCOPY" -B "$PCOPY_BACKEND" "$@"
+	fi
+}
+
+# mpi_pcopy NP ARG...: pcopy -B mpi as NP ranks of an Open MPI job on this
+# machine (shared memory only), killed after PCOPY_MPI_TIMEOUT seconds so
+# that a deadlock fails the test instead of hanging it.
+mpi_pcopy() {
+	local np=$1
+	shift
+	timeout -k 5 "${PCOPY_MPI_TIMEOUT:-300}" mpirun --allow-run-as-root --oversubscribe \
+		--bind-to none --mca btl self,vader --mca mpi_yield_when_idle 1 \
+		-np "$np" "$PCOPY" -B mpi "$@"
+}
+
+# summary_field JSON KEY...: print one field of a --summary=json line.
+summary_field() {
+	"$PYTHON" -c 'import json, sys
+v = json.loads(sys.argv[1])
+for k in sys.argv[2:]:
+    v = v[k]
+print(v)' "$@"
+}
+
+# skip_mpi REASON: skip the test when the backend under test is mpi.
+skip_mpi() {
+	[ "$PCOPY_BACKEND" != mpi ] || skip "$1"
 }
 
 require_pcopy() {

@@ -128,7 +128,7 @@ static void expect_usage(const char *const *args, const char *message)
 }
 
 /* @args names a feature that has not landed: exit 2 and "pcopy: @what: not supported yet". */
-static void expect_refused(const char *const *args, const char *what)
+static __attribute__((unused)) void expect_refused(const char *const *args, const char *what)
 {
 	struct outcome res;
 	char want[256];
@@ -517,7 +517,19 @@ static void test_option_errors(void)
 
 static void test_refused(void)
 {
-	expect_refused(ARGS("--backend=mpi", "a", "b"), "--backend=mpi");
+#ifdef PCOPY_HAVE_MPI
+	expect_refused(ARGS("--backend=mpi", "-L", "a", "b"), "-L with --backend=mpi");
+	expect_refused(ARGS("--backend=mpi", "--dry-run", "a", "b"), "--dry-run with --backend=mpi");
+#else
+	struct outcome res;
+	const char *const *args = ARGS("--backend=mpi", "a", "b");
+	const char *want = "pcopy: --backend=mpi: this pcopy was built without MPI "
+			   "(meson setup -Dmpi=enabled)\n";
+
+	run_cli(args, NULL, &res);
+	if (res.status != 2 || strcmp(res.out, want))
+		fail(args, want, &res);
+#endif
 }
 
 static void test_info(void)
