@@ -444,11 +444,13 @@ int mpi_copy_large(struct mpi_ctx *m)
 			uint64_t from = run_start((uint64_t)m->rank, chunks, m->size);
 			uint64_t to = run_start((uint64_t)m->rank + 1, chunks, m->size);
 
+			uint64_t size = (uint64_t)v[i].st.st_size;
+
 			from = from > at ? from - at : 0;
 			to = to - at < nc ? to - at : nc;
 			p->offset = from * chunk;
-			p->length = to * chunk < (uint64_t)v[i].st.st_size ? to * chunk - p->offset
-									   : (uint64_t)v[i].st.st_size - p->offset;
+			/* A rank of the range may have no chunk (more ranks than chunks). */
+			p->length = to <= from ? 0 : (to * chunk < size ? to * chunk : size) - p->offset;
 		}
 		load[p->first_rank] += (uint64_t)v[i].st.st_size;
 		at += nc;

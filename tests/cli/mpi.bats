@@ -55,15 +55,26 @@ wait_ranks() {
 	return 1
 }
 
-# A tree that keeps 3 ranks busy for a few seconds: many files above the
-# chunk size (split between ranks) and small files in many directories.
+# A tree that keeps 3 ranks busy for a few seconds: files above the chunk
+# size (split between ranks) and small files in several directories.
 busy_tree() {
 	mkdir -p src
 	for d in 1 2 3 4; do
 		mkdir -p "src/d$d"
-		for i in 1 2 3; do random_file "src/d$d/big$i" 24576; done
+		for i in 1 2; do head -c 192M /dev/zero >"src/d$d/zero$i"; done
+		random_file "src/d$d/random" 8192
 		for i in $(seq 1 50); do echo "$d $i" >"src/d$d/s$i"; done
 	done
+}
+
+# copy_started DIR: wait (20 s at most) until the copy has put a file in DIR.
+copy_started() {
+	local end=$((SECONDS + 20))
+	while [ $SECONDS -lt $end ]; do
+		[ -n "$(find "$1" -type f -print -quit 2>/dev/null)" ] && return 0
+		sleep 0.02
+	done
+	return 1
 }
 
 @test "1 to 4 ranks copy the tree exactly as cp -a does, large files split between ranks" {
@@ -111,7 +122,7 @@ busy_tree() {
 		"$PCOPY" -B mpi -a src "$OUT"
 	assert_status 1
 	[ "$(grep -c '^pcopy: ' <<<"$stderr")" -eq 1 ] || { echo "stderr: $stderr"; return 1; }
-	assert_contains "$stderr" "pcopy: 'src/b/bad': Input/output error"
+	assert_contains "$stderr" "pcopy: src/b/bad: Input/output error"
 	[ ! -e "$OUT/b/bad" ]
 	rm src/b/bad
 	diff -r src "$OUT"
@@ -143,7 +154,7 @@ busy_tree() {
 	"${MPIRUN[@]}" -np 3 "$PCOPY" -B mpi -a -j 2 --chunk-size=1M src dst 2>err &
 	local job=$! status=0
 	wait_ranks 3
-	sleep 0.5
+	copy_started dst
 	# shellcheck disable=SC2046
 	kill -INT $(pids_of_ranks)
 	wait $job || status=$?
@@ -157,7 +168,7 @@ busy_tree() {
 	"${MPIRUN[@]}" -np 3 "$PCOPY" -B mpi -a --chunk-size=1M src dst 2>err &
 	local job=$! status=0
 	wait_ranks 3
-	sleep 0.5
+	copy_started dst
 	kill -INT "$(pgrep -P "$job" mpirun || echo "$job")"
 	wait $job || status=$?
 	[ "$status" -ne 0 ] || [ -d dst ]
@@ -174,7 +185,7 @@ busy_tree() {
 	"${MPIRUN[@]}" -np 3 "$PCOPY" -B mpi -a --chunk-size=1M src dst 2>err &
 	local job=$! status=0 victim
 	wait_ranks 3
-	sleep 0.5
+	copy_started dst
 	victim=$(pids_of_ranks | tail -1)
 	kill -9 "$victim"
 	wait $job || status=$?
@@ -237,7 +248,7 @@ busy_tree() {
 		events = [json.loads(line) for line in open(sys.argv[2]) if line.strip()]
 		done = [e for e in events if e["event"] == "done"]
 		assert len(done) == 1 and events[-1] is done[0], events[-3:]
-		assert done[0]["bytes"] == summary["bytes"] == 12 * 24576 * 1024 + sum(
+		assert done[0]["bytes"] == summary["bytes"] == 4 * (2 * 192 + 8) * 2**20 + sum(
 		    len(f"{d} {i}\n") for d in range(1, 5) for i in range(1, 51)), (done, summary)
 		assert summary["files"] == 12 + 200, summary
 		last = 0
