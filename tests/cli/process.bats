@@ -53,9 +53,17 @@ teardown() {
 	done
 }
 
-# children PID: the worker processes of pcopy PID.
+# children PID: every child process of pcopy PID.
 children() {
 	pgrep -P "$1" || true
+}
+
+# workers PID: the worker processes of pcopy PID, by their name (see
+# PROC_WORKER_NAME in src/proc_worker.h). Not every child is a worker: in a
+# -Dsanitize build, LeakSanitizer clones a tracer at exit, and pcopy spins
+# forever waiting for a tracer that was killed.
+workers() {
+	pgrep -x -P "$1" pcopy-worker || true
 }
 
 # start_pcopy N CMD...: run CMD (pcopy, or env/setsid exec'ing it) in the
@@ -68,16 +76,16 @@ start_pcopy() {
 	"$@" 2> "$ERR" &
 	PID=$!
 	kill -STOP $PID
-	while [ "$(children $PID | wc -l)" -lt "$n" ]; do
+	while [ "$(workers $PID | wc -l)" -lt "$n" ]; do
 		if [ $SECONDS -ge $end ] || ! running $PID; then
-			echo "pcopy $PID has $(children $PID | wc -l) workers, expected $n"
+			echo "pcopy $PID has $(workers $PID | wc -l) workers, expected $n"
 			return 1
 		fi
 		kill -CONT $PID
 		sleep 0.002
 		kill -STOP $PID
 	done
-	WORKERS=$(children $PID)
+	WORKERS=$(workers $PID)
 }
 
 # running PID: PID exists and is not a zombie.
@@ -171,7 +179,7 @@ complete_files() {
 	local w
 	(
 		while running $PID; do
-			for w in $(children $PID); do
+			for w in $(workers $PID); do
 				kill -9 "$w" 2> /dev/null
 			done
 			sleep 0.005
