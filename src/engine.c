@@ -330,18 +330,19 @@ struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kin
 			    const char *label)
 {
 	const struct backend_ops *ops = backend_ops_for(kind);
-	struct engine *engine = xcalloc(1, sizeof(*engine));
+	struct engine *engine;
 	int err;
 
-	engine->opts = opts;
-	pthread_mutex_init(&engine->dir_lock, NULL);
-	pthread_cond_init(&engine->dir_released, NULL);
 	if (!ops)
 		die("backend '%s' is not available in this build", backend_kind_name(kind));
 	err = ops->probe();
 	if (err)
 		die("backend '%s' cannot run here: %s%s", ops->name, strerror(-err),
 		    ops->probe_hint ? ops->probe_hint(err) : "");
+	engine = xcalloc(1, sizeof(*engine));
+	engine->opts = opts;
+	pthread_mutex_init(&engine->dir_lock, NULL);
+	pthread_cond_init(&engine->dir_released, NULL);
 	install_signal_handlers();
 	raise_fd_limit();
 	/* For tests and measurements of the fallback placement path. */
