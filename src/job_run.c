@@ -30,11 +30,14 @@ static int dst_err(struct job *job, int err)
 }
 
 /* A failed copy: the side copy_range() saw fail, or a full destination. */
+bool job_is_dst_err(const struct worker_ctx *w, int err)
+{
+	return w->err_on_dst || err == -ENOSPC || err == -EDQUOT || err == -EROFS || err == -EFBIG;
+}
+
 static int copy_err(struct worker_ctx *w, struct job *job, int err)
 {
-	if (w->err_on_dst || err == -ENOSPC || err == -EDQUOT || err == -EROFS || err == -EFBIG)
-		return dst_err(job, err);
-	return err;
+	return job_is_dst_err(w, err) ? dst_err(job, err) : err;
 }
 
 static bool same_time(const struct timespec *a, const struct timespec *b)
@@ -231,6 +234,8 @@ static int run_chunk(struct worker_ctx *w, struct job *job)
 		copy_select_pair(w, file->st.st_dev, file->dir->dst_dev);
 		err = copy_range(w, task->src_fd, task->dst_fd, &file->st, job->offset,
 				 job->length, &shrunk);
+		/* This chunk's own flag: the file's is set from the first error. */
+		job->err_dst = err && job_is_dst_err(w, err);
 	}
 	return job_chunk_done(w, job, err, shrunk);
 }
@@ -244,10 +249,13 @@ int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
 	 * error must still stop the file from being published. */
 	if (!err && shrunk)
 		atomic_store(&task->shrunk, true);
-	if (err)
-		task_fail(task, err);
+	if (err && task_fail(task, err) && job->err_dst)
+		atomic_store(&task->err_dst, true);
 	if (atomic_fetch_sub(&task->chunks_left, 1) != 1)
 		return err;
+	/* A write error names the destination, as for a file copied whole. */
+	if (atomic_load(&task->err_dst))
+		file->err_dst = true;
 	/* Last chunk: every other chunk has returned, we own the file now. */
 	err = atomic_load(&task->first_err);
 	if (task->shared) {

@@ -59,6 +59,13 @@ int job_file_prepare(struct worker_ctx *w, struct job *job, int src_fd, int dst_
  */
 int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk);
 
+/*
+ * Was @err, just returned by the copy routine (copy_range) in @w, the
+ * destination's fault (a write error, a full disk)? Then messages name
+ * the destination.
+ */
+bool job_is_dst_err(const struct worker_ctx *w, int err);
+
 /* JOB_HARDLINK needs no worker state: the engine runs parked links inline. */
 int job_run_hardlink(struct job *job);
 

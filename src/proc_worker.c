@@ -19,6 +19,7 @@
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
+#include "job_run.h"
 #include "proc_worker.h"
 #include "proto.h"
 
@@ -138,9 +139,10 @@ static struct proto_result run_one(struct worker *wk, const struct proto_job_vie
 		job.link_dir = &wk->dirs[v->rec.link_dir];
 		job.link_name = (char *)v->link_name;
 	}
-	if (job.kind == JOB_CHUNK)
+	if (job.kind == JOB_CHUNK) {
 		res.err = run_chunk_range(wk, &v->rec);
-	else
+		job.err_dst = res.err && job_is_dst_err(&wk->ctx, res.err);
+	} else
 		res.err = engine_run_job(&wk->ctx, &job);
 	res.published = job.published;
 	res.skipped = job.skipped;

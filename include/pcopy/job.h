@@ -90,6 +90,7 @@ struct file_task {
 	atomic_uint chunks_left;
 	atomic_int first_err;   /* first error of any chunk, 0 if none */
 	atomic_bool shrunk;     /* a chunk found the source shorter than seen */
+	atomic_bool err_dst;    /* the first error was the destination's */
 	int final_err;          /* the file's result, set by the last chunk */
 	/* MPI: other ranks write other parts of this file. The last local chunk
 	 * does not publish it; it calls shared_done() and the backend decides. */

@@ -106,6 +106,20 @@ random_file() { # PATH SIZE_MIB
 	no_partial_files src dst
 }
 
+@test "EIO writing a file copied in chunks: the error names the destination, nothing under its name" {
+	[ "$PCOPY_BACKEND" != uring ] || skip "the shim sees only C-library I/O, not io_uring submissions (block_eio.bats covers them)"
+	mkdir -p src/sub src/other
+	random_file src/sub/big 3
+	random_file src/other/g 1
+	LD_PRELOAD=$FAULT_SHIM PCOPY_FAULT_WRITE=dst/sub ASAN_OPTIONS=verify_asan_link_order=0 \
+		run --separate-stderr pcopy -a --chunk-size=64K src dst
+	assert_status 1
+	assert_contains "$stderr" "dst/sub/big: Input/output error"
+	[ ! -e dst/sub/big ]
+	cmp src/other/g dst/other/g
+	no_partial_files src dst
+}
+
 @test "an unreadable file and an unreadable directory are errors, the rest is copied (unprivileged)" {
 	require_cmd setpriv
 	mkdir -p w/src/locked w/src/open
