@@ -320,7 +320,7 @@ static void on_block(struct uring_worker *u, struct ublk *b, enum uop op, int re
 		uint32_t n;
 
 		/* Messages name the side that failed: here the destination. */
-		if (res < 0 && res != -EAGAIN && res != -EINTR && !b->f->err)
+		if (res < 0 && res != -EAGAIN && res != -EINTR && res != -ECANCELED && !b->f->err)
 			b->f->job->err_dst = true;
 		n = blk_on_write(b, res);
 
