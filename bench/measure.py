@@ -22,6 +22,7 @@ timed region ends with sync(2).  The destination is removed outside the
 timed region.
 """
 
+import copy
 import datetime
 import hashlib
 import json
@@ -56,6 +57,9 @@ OUT_MD = ENV.get("OUT_MD", os.path.join(HERE, "RESULTS.md"))
 OUT_JSON = ENV.get("OUT_JSON", os.path.join(HERE, "results.json"))
 TOOLS_FILTER = ENV.get("TOOLS", "").split()
 BACKENDS = ENV.get("BACKENDS", "thread process uring").split()
+# MERGE=1: add this run's corpora to the results already in OUT_JSON (e.g.
+# the 1,000,000-entry check after the main run) instead of replacing them.
+MERGE = ENV.get("MERGE", "0") != "0"
 
 ALL_CORPORA = ["kernel", "small", "flat", "large", "mixed"]
 ALL_MODES = ["tmpfs", "disk"]
@@ -437,8 +441,12 @@ def fill(corpus_root, src, corpus):
     os.mkdir(src)
     names = sorted(os.listdir(corpus_root))
     procs = []
-    for n in names:
-        procs.append(subprocess.Popen(["cp", "-a", "--", os.path.join(corpus_root, n), src]))
+    # Batches of names per cp (flat has 100,000 files at the top: one cp
+    # each took 25 minutes), at most 8 cp at a time.
+    step = max(1, min(2000, -(-len(names) // 8)))
+    for i in range(0, len(names), step):
+        procs.append(subprocess.Popen(["cp", "-a", "-t", src, "--"]
+                                      + [os.path.join(corpus_root, n) for n in names[i:i + step]]))
         while len([p for p in procs if p.poll() is None]) >= 8:
             time.sleep(0.05)
     if any(p.wait() for p in procs):
@@ -660,6 +668,11 @@ def machine_info():
     head = out(["git", "-C", REPO, "rev-parse", "HEAD"])
     porcelain = out(["git", "--no-optional-locks", "-C", REPO, "status", "--porcelain"])
     lines = [ln for ln in porcelain.splitlines() if ln]
+    built_from = ENV.get("PCOPY_BUILT_FROM", "")
+    if built_from:
+        # bench/run built a clean export of this commit (PCOPY_REV):
+        # uncommitted work in the tree is not in the binary.
+        head, lines = built_from, []
     modified = [ln for ln in lines if not ln.startswith("??")]
     untracked = [ln for ln in lines if ln.startswith("??")]
     sha = ""
@@ -675,6 +688,7 @@ def machine_info():
         "disk_fs": work_fs, "disk_rotational": rot, "bench_dir": BASE,
         "pcopy": PCOPY, "pcopy_sha256": sha, "pcopy_version": out([PCOPY, "--version"]).splitlines()[0:1],
         "git_commit": head, "git_dirty": {"modified": len(modified), "untracked": len(untracked)},
+        "built_from": "clean export of the commit (PCOPY_REV)" if built_from else "",
         "versions": {
             "cp": out(["cp", "--version"]).splitlines()[0:1],
             "rsync": out(["rsync", "--version"]).splitlines()[0:1],
@@ -709,23 +723,34 @@ def parse_plan():
 
 
 def is_reduced(plan):
+    """What makes this less than the full plan (corpora x modes, every
+    tool, content verification): a reduced run."""
     full = {(m, c) for m in ALL_MODES for c in ALL_CORPORA}
     missing = sorted(full - set(plan))
     reasons = []
-    if PAIRS < DEFAULT_PAIRS:
-        reasons.append(f"PAIRS={PAIRS} (the default is {DEFAULT_PAIRS})")
     if missing:
         reasons.append("not measured: " + ", ".join(f"{c} ({m})" for m, c in missing))
     if VERIFY != "content":
         reasons.append(f"VERIFY={VERIFY}")
     for mode in ALL_MODES:
-        if ENV.get(f"PAIRS_{mode.upper()}"):
-            reasons.append(f"{mode}: PAIRS_{mode.upper()}={ENV[f'PAIRS_{mode.upper()}']}")
         only = ENV.get(f"TOOLS_{mode.upper()}", "").split()
         if only and any(m == mode for m, _ in plan):
             reasons.append(f"{mode} mode times only cp -a and " + ", ".join(only))
     if TOOLS_FILTER:
         reasons.append("tools limited to cp -a and " + ", ".join(TOOLS_FILTER))
+    return reasons
+
+
+def fewer_pairs(plan):
+    """Modes of the plan timed with fewer pairs than the default: the plan
+    may still be full, but its ratios are rougher."""
+    reasons = []
+    for mode in ALL_MODES:
+        if not any(m == mode for m, _ in plan):
+            continue
+        n = int(ENV.get(f"PAIRS_{mode.upper()}", PAIRS))
+        if n < DEFAULT_PAIRS:
+            reasons.append(f"{mode}: {n} pair{'s' if n != 1 else ''}")
     return reasons
 
 
@@ -737,12 +762,22 @@ def main():
     if not os.access(PCOPY, os.X_OK):
         sys.exit(f"measure: no pcopy binary at {PCOPY} (set PCOPY=...)")
     plan = parse_plan()
+    global MERGE_BASE
+    if MERGE:
+        try:
+            with open(OUT_JSON) as f:
+                MERGE_BASE = json.load(f)
+        except (OSError, ValueError) as e:
+            sys.exit(f"measure: MERGE=1 needs the results to merge into, {OUT_JSON}: {e}")
     os.makedirs(os.path.join(BASE, "work"), exist_ok=True)
     t_start = time.monotonic()
     res = {"machine": machine_info(), "settings": {
         "pairs": PAIRS, "seed": SEED, "verify": VERIFY, "plan": [f"{m}:{c}" for m, c in plan],
         "timeout": TIMEOUT}, "corpora": {}, "modes": {}, "syscalls": None, "fio": None}
     res["settings"]["reduced"] = is_reduced(plan)
+    res["settings"]["fewer_pairs"] = fewer_pairs(plan)
+    res["settings"]["pairs_by_mode"] = {m: int(ENV.get(f"PAIRS_{m.upper()}", PAIRS))
+                                        for m in ALL_MODES if any(pm == m for pm, _ in plan)}
     tools, backends, why = find_tools(os.path.join(BASE, "work"))
     res["tools"] = {t: label(t) for t in tools}
     res["backends"] = {"working": backends, "not_working": why}
@@ -776,8 +811,43 @@ def main():
     log(f"done in {res['wall_seconds'] / 60:.1f} min: {OUT_MD}, {OUT_JSON}")
 
 
+MERGE_BASE = None
+
+
+def merge(base, res):
+    """BASE (earlier results) with the corpora RES measured put in, each
+    marked with the separate run it comes from; the rest stays BASE's."""
+    out = copy.deepcopy(base)
+    m, s = res["machine"], res["settings"]
+    run = {"date": m["date"], "git_commit": m["git_commit"], "git_dirty": m["git_dirty"],
+           "built_from": m.get("built_from", ""), "pcopy_sha256": m["pcopy_sha256"],
+           "plan": s["plan"], "pairs_by_mode": s["pairs_by_mode"], "verify": VERIFY,
+           "warmup": {mode: WARMUP[mode] for mode in s["pairs_by_mode"]},
+           "tools": list(res["tools"]), "loadavg_start": m["loadavg_start"],
+           "loadavg_end": m.get("loadavg_end"), "wall_seconds": res.get("wall_seconds")}
+    for mode, cs in res["modes"].items():
+        for corpus, r in cs.items():
+            r = dict(r)
+            r["separate_run"] = run
+            out.setdefault("modes", {}).setdefault(mode, {})[corpus] = r
+    out.setdefault("corpora", {}).update(res["corpora"])
+    out.setdefault("tools", {}).update(res["tools"])
+    for k in ("syscalls", "fio"):
+        if res.get(k):
+            out[k] = res[k]
+    ours = set(s["plan"])
+    out["settings"]["plan"] = [p for p in out["settings"]["plan"] if p.split()[0] not in ours] \
+        + [f"{p} (separate run)" for p in s["plan"]]
+    out["separate_runs"] = [x for x in out.get("separate_runs", [])
+                            if not set(x["plan"]) & ours] + [run]
+    return out
+
+
 def save(res):
     res["targets"] = evaluate_targets(res)
+    if MERGE:
+        res = merge(MERGE_BASE, res)
+        res["targets"] = evaluate_targets(res)
     tmp = OUT_JSON + ".tmp"
     with open(tmp, "w") as f:
         json.dump(res, f, indent=1, default=lambda o: os.fsdecode(o) if isinstance(o, bytes) else str(o))

@@ -37,9 +37,23 @@ def write(res, path):
     a = L.append
     a("# pcopy benchmark results")
     a("")
+    fewer = s.get("fewer_pairs") or []
+    fewer_s = (" Timed pairs per tool, fewer than the default of 8: " + ", ".join(fewer) + "."
+               if fewer else "")
     if s.get("reduced"):
         a("> **This is a reduced run**, not the full benchmark: " + "; ".join(s["reduced"])
-          + ". Ratios from few pairs on a shared machine are indicative only.")
+          + "." + fewer_s + " Ratios from few pairs on a shared machine are indicative only.")
+        a("")
+    elif fewer:
+        a("> **The full plan** (all 5 corpora x tmpfs and disk, every tool, content "
+          "verification), **with fewer timed pairs than the default**:" + fewer_s[len(
+              " Timed pairs per tool, fewer than the default of 8:"):]
+          .rstrip(".") + " (the default is 8). Each ratio is the geometric mean of that "
+          "many pairs on a shared, noisy 2-CPU machine: treat it as indicative, "
+          "differences of a few tens of percent as noise.")
+        a("")
+    elif s.get("reduced") is not None:
+        a("> **The full plan** with the default number of pairs.")
         a("")
     if res.get("wall_seconds") is None:
         a("> **Run in progress or interrupted**: the tables below hold what was measured so far.")
@@ -54,6 +68,8 @@ def write(res, path):
     if dirty.get("modified") or dirty.get("untracked"):
         dirty_s = (f" plus uncommitted work in the tree ({dirty['modified']} modified, "
                    f"{dirty['untracked']} untracked files)")
+    if m.get("built_from"):
+        dirty_s = f" ({m['built_from']})"
     a(f"* pcopy: git commit `{m['git_commit'][:12]}`{dirty_s}; binary sha256 "
       f"`{m['pcopy_sha256']}` ({' '.join(m['pcopy_version'])})")
     a(f"* Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gib']} GiB RAM, Linux {m['kernel']}, "
@@ -70,8 +86,27 @@ def write(res, path):
     a(f"* pcopy backends that work (probe `pcopy -a -B X` on a tiny tree): "
       f"{', '.join(bk.get('working', [])) or 'none'}"
       + (f"; not working: " + "; ".join(f"{k} ({v_})" for k, v_ in nw.items()) if nw else ""))
-    a(f"* Settings: PAIRS={s['pairs']}, SEED={s['seed']}, VERIFY={s['verify']}, "
+    pbm = s.get("pairs_by_mode")
+    pairs_s = (", ".join(f"{k} {v}" for k, v in pbm.items()) if pbm else str(s["pairs"]))
+    a(f"* Settings: pairs per tool {pairs_s}, SEED={s['seed']}, VERIFY={s['verify']}, "
       f"plan `{' '.join(s['plan'])}`")
+    for run in res.get("separate_runs", []):
+        d = run.get("git_dirty") or {}
+        a(f"* Merged in from a separate run (`MERGE=1`): `{' '.join(run['plan'])}` on "
+          f"{run['date']}" + (f", {run['wall_seconds'] / 60:.1f} min" if run.get("wall_seconds")
+                              else " (in progress or interrupted)")
+          + f"; pcopy `{run['git_commit'][:12]}`"
+          + (f" ({run['built_from']})" if run.get("built_from") else
+             (f" plus uncommitted work ({d.get('modified', 0)} modified, "
+              f"{d.get('untracked', 0)} untracked)" if d.get("modified") or d.get("untracked")
+              else ""))
+          + f", sha256 `{run['pcopy_sha256']}`; pairs per tool "
+          + ", ".join(f"{k} {v}" for k, v in run["pairs_by_mode"].items())
+          + f", VERIFY={run['verify']}, warm-up "
+          + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in run["warmup"].items())
+          + "; tools " + ", ".join(run["tools"])
+          + (f"; load average {tuple(round(x, 1) for x in run['loadavg_start'])} at start"
+             if run.get("loadavg_start") else "") + ".")
     a("")
 
     # Targets.
@@ -155,6 +190,31 @@ def write(res, path):
             if r.get("cp_vs_source", {}).get("summary"):
                 a(f"| {corpus} | note | cp -a vs source: "
                   f"{'; '.join(r['cp_vs_source']['summary'])} | | | | | |")
+        a("")
+
+    # uring against thread (issue 6), from the same pairs.
+    rows = []
+    for mode, cs in res.get("modes", {}).items():
+        for corpus in ("kernel", "small", "large"):
+            per = cs.get(corpus, {}).get("tools", {})
+            u, t = per.get("pcopy-uring", {}), per.get("pcopy-thread", {})
+            if u.get("ratio") and t.get("ratio") and u.get("stats") and t.get("stats"):
+                rows.append((mode, corpus, u, t))
+    if rows:
+        a("## io_uring against the thread backend")
+        a("")
+        a("From the pairs above: each backend was timed paired with its own cp -a run, so "
+          "uring/thread is the quotient of the two ratios to cp -a (below 1: uring faster). "
+          "tmpfs = warm, disk = cold (caches dropped, final sync included).")
+        a("")
+        a("| corpus | mode | uring / cp -a | thread / cp -a | uring / thread | "
+          "median s uring / thread | CPU s uring / thread |")
+        a("|---|---|---|---|---:|---|---|")
+        for mode, corpus, u, t in rows:
+            a(f"| {corpus} | {mode} | {fmt_ratio(u)} | {fmt_ratio(t)} | "
+              f"**{u['ratio'] / t['ratio']:.3f}** | {u['stats']['median']:.2f} / "
+              f"{t['stats']['median']:.2f} | {u['stats']['cpu_median']:.2f} / "
+              f"{t['stats']['cpu_median']:.2f} |")
         a("")
 
     # Syscalls.
