@@ -95,7 +95,7 @@ static void serve_control(struct mpi_ctx *m)
 {
 	struct wire w = { 0 };
 	MPI_Status st;
-	int flag, count;
+	int flag;
 	bool changed = false;
 
 	for (;;) {
@@ -103,15 +103,7 @@ static void serve_control(struct mpi_ctx *m)
 		if (!flag)
 			break;
 		if (st.MPI_TAG == TAG_MESSAGE) {
-			MPI_Get_count(&st, MPI_BYTE, &count);
-			wire_reset(&w);
-			if ((size_t)count > w.alloc) {
-				w.buf = xrealloc(w.buf, (size_t)count + 1);
-				w.alloc = (size_t)count + 1;
-			}
-			MPI_Recv(w.buf, count, MPI_BYTE, st.MPI_SOURCE, TAG_MESSAGE, m->ctrl,
-				 MPI_STATUS_IGNORE);
-			w.len = (size_t)count;
+			wire_recv(&w, &st, m->ctrl);
 			print_messages(m, &w);
 			continue;
 		}

@@ -59,6 +59,8 @@ uint32_t wire_get_u32(struct wire *w);
 /* A pointer into the buffer (NUL-terminated there), or "" when bad. */
 const char *wire_get_str(struct wire *w);
 void wire_reset(struct wire *w);
+/* Receive the message that MPI_Probe/Iprobe described in @st into @w. */
+void wire_recv(struct wire *w, const MPI_Status *st, MPI_Comm comm);
 void wire_release(struct wire *w);
 
 /* Counters as shipped to rank 0: every counter, then every total. */

@@ -406,21 +406,13 @@ static void serve_work(struct mpi_ctx *m)
 {
 	struct wire w = { 0 };
 	MPI_Status st;
-	int flag, count;
+	int flag;
 
 	for (;;) {
 		MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, m->work, &flag, &st);
 		if (!flag)
 			break;
-		MPI_Get_count(&st, MPI_BYTE, &count);
-		wire_reset(&w);
-		if ((size_t)count + 1 > w.alloc) {
-			w.alloc = (size_t)count + 1;
-			w.buf = xrealloc(w.buf, w.alloc);
-		}
-		MPI_Recv(w.buf, count, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, m->work,
-			 MPI_STATUS_IGNORE);
-		w.len = (size_t)count;
+		wire_recv(&w, &st, m->work);
 		if (st.MPI_TAG == TAG_REQUEST) {
 			if (!m->waiting[st.MPI_SOURCE]) {
 				m->waiting[st.MPI_SOURCE] = true;
@@ -674,7 +666,7 @@ static int walk_rank(struct mpi_ctx *m)
 
 	for (;;) {
 		MPI_Status st;
-		int flag = 0, count;
+		int flag = 0;
 
 		flush_outbox(m);
 		MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_REQUEST, m->work);
@@ -689,14 +681,7 @@ static int walk_rank(struct mpi_ctx *m)
 			}
 			usleep(idle < 20 ? 20 : idle < 100 ? 200 : 1000);
 		}
-		MPI_Get_count(&st, MPI_BYTE, &count);
-		wire_reset(&w);
-		if ((size_t)count + 1 > w.alloc) {
-			w.alloc = (size_t)count + 1;
-			w.buf = xrealloc(w.buf, w.alloc);
-		}
-		MPI_Recv(w.buf, count, MPI_BYTE, 0, st.MPI_TAG, m->work, MPI_STATUS_IGNORE);
-		w.len = (size_t)count;
+		wire_recv(&w, &st, m->work);
 		if (st.MPI_TAG == TAG_DONE)
 			break;
 		while (w.pos < w.len && !engine_stopping(m->engine)) {

@@ -70,3 +70,17 @@ void wire_release(struct wire *w)
 	free(w->buf);
 	*w = (struct wire){ 0 };
 }
+
+void wire_recv(struct wire *w, const MPI_Status *st, MPI_Comm comm)
+{
+	int count;
+
+	MPI_Get_count(st, MPI_BYTE, &count);
+	wire_reset(w);
+	if ((size_t)count + 1 > w->alloc) {
+		w->alloc = (size_t)count + 1;
+		w->buf = xrealloc(w->buf, w->alloc);
+	}
+	MPI_Recv(w->buf, count, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, comm, MPI_STATUS_IGNORE);
+	w->len = (size_t)count;
+}

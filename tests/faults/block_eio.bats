@@ -47,16 +47,6 @@ random_file() { # PATH SIZE_MIB
 	head -c "$(($2 << 20))" /dev/urandom >"$1"
 }
 
-# Every regular file under DST equals its counterpart under SRC, and no
-# temporary is left.
-no_partial_files() {
-	local src=$1 dst=$2 f
-	while IFS= read -r -d '' f; do
-		cmp -s "$src/$f" "$dst/$f" || { echo "partial or wrong: $f"; return 1; }
-	done < <(cd "$dst" && find . -type f -print0)
-	no_temporaries "$dst"
-}
-
 # loop_ext4 SIZE_MIB: a fresh ext4 image $IMG on a loop device $DEV,
 # mounted at $FS (= $BATS_TEST_TMPDIR/fs), or skip.
 loop_ext4() {

@@ -26,16 +26,6 @@ mount_small_tmpfs() {
 	mount -t tmpfs -o "size=$1" tmpfs "$MNT" || skip "cannot mount a tmpfs"
 }
 
-# Every regular file under DST equals its counterpart under SRC (no
-# partial file under a final name), and no temporary is left.
-no_partial_files() {
-	local src=$1 dst=$2 f
-	while IFS= read -r -d '' f; do
-		cmp -s "$src/$f" "$dst/$f" || { echo "partial or wrong: $f"; return 1; }
-	done < <(cd "$dst" && find . -type f -print0)
-	no_temporaries "$dst"
-}
-
 random_file() { # PATH SIZE_MIB
 	head -c "$(($2 << 20))" /dev/urandom >"$1"
 }
@@ -202,7 +192,7 @@ interrupt() {
 	sleep 0.5
 	kill -KILL $! 2>/dev/null || true
 	wait $! || true
-	no_partial_files src dst || true # SIGKILL may leave named temporaries only
+	same_data src dst # SIGKILL may leave named temporaries only
 	run pcopy -a -u -T src dst
 	assert_status 0
 	# Atimes: cp -a and pcopy both read the source, and relatime moves them.

@@ -111,6 +111,20 @@ no_temporaries() {
 	fi
 }
 
+# same_data SRC DST: every regular file under DST is complete and equal to
+# its counterpart under SRC (no partial file under a final name).
+same_data() {
+	local f
+	while IFS= read -r -d '' f; do
+		cmp -s "$1/$f" "$2/$f" || { echo "partial or wrong: $f"; return 1; }
+	done < <(cd "$2" && find . -type f -print0)
+}
+
+# no_partial_files SRC DST: same_data, and no temporary is left in DST.
+no_partial_files() {
+	same_data "$1" "$2" && no_temporaries "$2"
+}
+
 # inodes DIR: "inode<TAB>relative path" of every regular file under DIR,
 # path bytes escaped (python repr), dir_fd based (paths beyond PATH_MAX).
 inodes() {
