@@ -59,7 +59,7 @@ children() {
 }
 
 # workers PID: the worker processes of pcopy PID, by their name (see
-# PROC_WORKER_NAME in src/proc_worker.h). Not every child is a worker: in a
+# PROC_WORKER_NAME in src/backends/process/worker.h). Not every child is a worker: in a
 # -Dsanitize build, LeakSanitizer clones a tracer at exit, and pcopy spins
 # forever waiting for a tracer that was killed.
 workers() {

@@ -13,9 +13,9 @@ printf '\x011024' >"$work/corpus/jobs"
 printf '\x02a/**/c\na/b/b2/c' >"$work/corpus/glob"
 printf '\x03new\nline\xff' >"$work/corpus/name"
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-D_GNU_SOURCE -std=gnu11 -I"$root/include" -I"$root" \
-	"$here/fuzz_parsers.c" "$root/src/size.c" "$root/src/exclude.c" \
-	"$root/src/quote.c" "$root/src/json.c" "$root/src/util.c" \
+	-D_GNU_SOURCE -std=gnu11 -I"$root/include" -I"$root/src" -I"$root" \
+	"$here/fuzz_parsers.c" "$root/src/cli/size.c" "$root/src/engine/exclude.c" \
+	"$root/src/cli/quote.c" "$root/src/report/json.c" "$root/src/util/util.c" \
 	-o "$work/fuzz_parsers"
 cd "$work"
 ./fuzz_parsers -max_total_time="$seconds" -max_len=4096 -timeout=5 corpus

@@ -18,7 +18,7 @@
 #include "pcopy/options.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
-#include "src/progress_render.h"
+#include "report/render.h"
 
 static int failures;
 

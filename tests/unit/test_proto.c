@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "pcopy/job.h"
-#include "src/proto.h"
+#include "backends/process/proto.h"
 
 static int failures;
 

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "src/uring.h"
+#include "backends/uring/uring.h"
 
 static int failures;
 

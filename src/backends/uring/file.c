@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "job_run.h"
+#include "copy/job_run.h"
 #include "pcopy/copy_file.h"
 #include "pcopy/dest.h"
 #include "pcopy/job.h"
@@ -19,7 +19,7 @@
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
-#include "uring.h"
+#include "backends/uring/uring.h"
 
 /* As dest_create_tmp() opens an unnamed destination. */
 #define TMPFILE_FLAGS (O_TMPFILE | O_RDWR | O_CLOEXEC)

@@ -19,9 +19,9 @@
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
-#include "job_run.h"
-#include "proc_worker.h"
-#include "proto.h"
+#include "copy/job_run.h"
+#include "backends/process/worker.h"
+#include "backends/process/proto.h"
 
 /* Where the socket lives once everything else inherited is closed. */
 #define SOCK_FD 3

@@ -23,8 +23,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "job_run.h"
-#include "mpi_internal.h"
+#include "copy/job_run.h"
+#include "backends/mpi/mpi_internal.h"
 #include "pcopy/engine.h"
 #include "pcopy/job.h"
 #include "pcopy/report.h"

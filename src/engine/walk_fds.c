@@ -20,7 +20,7 @@
 #include "pcopy/report.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
-#include "walk_internal.h"
+#include "engine/walk_internal.h"
 
 /*
  * Close the descriptors of the oldest directory on the stack that only the

@@ -14,15 +14,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "job_run.h"
+#include "copy/job_run.h"
 #include "pcopy/engine.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
-#include "proc_pool.h"
-#include "proc_worker.h"
-#include "proto.h"
+#include "backends/process/pool.h"
+#include "backends/process/worker.h"
+#include "backends/process/proto.h"
 
 /* The collector looks at the stop flag and the walker's partial batch this often. */
 #define POLL_MS 20

@@ -17,7 +17,7 @@
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
 #include "pcopy/util.h"
-#include "uring.h"
+#include "backends/uring/uring.h"
 
 /* Jobs waiting per worker, as in the thread backend. */
 #define QUEUE_PER_WORKER 256

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "job_run.h"
+#include "copy/job_run.h"
 #include "pcopy/backend.h"
 #include "pcopy/copy_file.h"
 #include "pcopy/dest.h"
@@ -26,7 +26,7 @@
 #include "pcopy/report.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
-#include "walk_internal.h"
+#include "engine/walk_internal.h"
 
 static void submit(struct walker *wk, struct job *job)
 {

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "pcopy/job.h"
-#include "proto.h"
+#include "backends/process/proto.h"
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 

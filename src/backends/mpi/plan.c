@@ -31,8 +31,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "job_run.h"
-#include "mpi_internal.h"
+#include "copy/job_run.h"
+#include "backends/mpi/mpi_internal.h"
 #include "pcopy/backend.h"
 #include "pcopy/engine.h"
 #include "pcopy/job.h"

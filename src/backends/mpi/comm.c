@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mpi_internal.h"
+#include "backends/mpi/mpi_internal.h"
 #include "pcopy/engine.h"
 #include "pcopy/util.h"
 

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "job_run.h"
+#include "copy/job_run.h"
 #include "pcopy/backend.h"
 #include "pcopy/dest.h"
 #include "pcopy/engine.h"

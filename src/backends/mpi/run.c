@@ -13,7 +13,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "mpi_internal.h"
+#include "backends/mpi/mpi_internal.h"
 #include "pcopy/engine.h"
 #include "pcopy/mpi.h"
 #include "pcopy/options.h"

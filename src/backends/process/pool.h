@@ -15,7 +15,7 @@
 
 #include "pcopy/backend.h"
 #include "pcopy/engine.h"
-#include "proto.h"
+#include "backends/process/proto.h"
 
 struct dir_node;
 struct file_task;

@@ -19,8 +19,8 @@
 #include "pcopy/engine.h"
 #include "pcopy/job.h"
 #include "pcopy/util.h"
-#include "proc_pool.h"
-#include "proto.h"
+#include "backends/process/pool.h"
+#include "backends/process/proto.h"
 
 /* File data per batch: beyond this a batch is sent, to balance big files. */
 #define BATCH_DATA_MAX (4u << 20)

@@ -10,7 +10,7 @@
 
 #include "pcopy/json.h"
 #include "pcopy/report.h"
-#include "progress_render.h"
+#include "report/render.h"
 
 void progress_human(char *buf, size_t size, uint64_t bytes)
 {

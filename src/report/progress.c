@@ -21,7 +21,7 @@
 #include "pcopy/progress.h"
 #include "pcopy/quote.h"
 #include "pcopy/util.h"
-#include "progress_render.h"
+#include "report/render.h"
 
 #define CACHE_LINE 64
 

@@ -30,7 +30,7 @@
 #include <sys/stat.h>
 
 #include "pcopy/progress.h"
-#include "walk_internal.h"
+#include "engine/walk_internal.h"
 
 /* Message tags: on the work communicator (walk) and the control one. */
 enum mpi_tag {

@@ -19,7 +19,7 @@
 #include "pcopy/report.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
-#include "walk_internal.h"
+#include "engine/walk_internal.h"
 
 /* Is @st (a source directory) @dirfd itself or one of its ancestors? */
 static bool contains_dir(int dirfd, const struct stat *st)

@@ -6,7 +6,7 @@
  */
 #include <errno.h>
 
-#include "uring.h"
+#include "backends/uring/uring.h"
 
 void blk_start(struct ublk *b, uint64_t off, uint32_t len)
 {
