@@ -214,7 +214,8 @@ static void blk_take_range(struct uring_worker *u, struct ublk *b)
 static void file_pump(struct uring_worker *u, struct ufile *f)
 {
 	while (f->next_off < f->end && u->free_blks &&
-	       (f->nr_blks == 0 || (f->nr_blks < u->blks_per_file && !u->wait_head))) {
+	       (f->nr_blks == 0 ||
+		(!f->to_eof && f->nr_blks < u->blks_per_file && !u->wait_head))) {
 		struct ublk *b = u->free_blks;
 
 		u->free_blks = b->next;
@@ -350,6 +351,12 @@ static void file_opened(struct uring_worker *u, struct ufile *f)
 			f->next_off = f->end;
 		}
 	}
+	/* st_size only picks the fast path: 0 (/proc, /sys, some FUSE) is
+	 * read in order until a read returns 0, in the ring like the rest. */
+	if (!job->st.st_size) {
+		f->to_eof = true;
+		f->end = UINT64_MAX;
+	}
 	file_data(u, f);
 }
 
@@ -400,6 +407,11 @@ static void file_open(struct uring_worker *u, struct ufile *f)
 	if (err) {
 		job->err_dst = err < 0; /* what is in the way is in the destination */
 		file_end(u, f, err > 0 ? 0 : err);
+		return;
+	}
+	/* A FIFO or device to write into (rare): the shared code, here. */
+	if (job->dst_in_place) {
+		file_end(u, f, job_run_in_place(&u->ctx, job));
 		return;
 	}
 	sqe = uring_get_sqe(u);

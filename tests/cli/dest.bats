@@ -1,0 +1,154 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# Destinations and sources that are not plain regular files (issue 14):
+# FIFOs and devices written into, /proc and /sys files read to EOF,
+# --verify keeping the preserved atime, cp's "just-created" rule, the
+# hidden temporary's mode, and O_TMPFILE refusals kept per file system.
+# Compared with GNU cp on the same inputs.
+
+# status, output, stderr: set by bats run
+# shellcheck disable=SC2154
+load ../lib/common
+
+setup() {
+	require_pcopy
+	mkdir "$BATS_TEST_TMPDIR/w"
+	cd "$BATS_TEST_TMPDIR/w" || return
+	printf 'some content\n' >f
+}
+
+teardown() {
+	cd /
+	if [ -n "${MNT:-}" ] && mountpoint -q "$MNT"; then
+		umount -l "$MNT"
+	fi
+}
+
+# node_of PATH: its type and device numbers as stat shows them.
+node_of() {
+	stat -c '%F %t:%T' "$1"
+}
+
+@test "a character device destination is written into, never replaced (pcopy f null)" {
+	require_root
+	mknod null c 1 3
+	mknod cpnull c 1 3
+	cp f cpnull
+	run pcopy f null
+	assert_status 0
+	[ "$(node_of null)" = "$(node_of cpnull)" ]
+	[ "$(node_of null)" = "character special file 1:3" ]
+	ls -A | grep -q '^\.pcopy' && return 1
+	true
+}
+
+@test "a FIFO destination is written into: its reader receives the bytes" {
+	mkfifo fifo
+	head -c 3000000 /dev/urandom >big
+	timeout 60 cat fifo >got &
+	local reader=$!
+	run timeout 60 "$PCOPY" -B "$PCOPY_BACKEND" big fifo
+	assert_status 0
+	wait "$reader"
+	[ -p fifo ]
+	cmp big got
+}
+
+@test "a sparse file into a FIFO reads as its bytes, holes as zeros (cp's sparse-to-pipe)" {
+	mkfifo fifo
+	truncate -s 3M sparse
+	printf 'x' | dd of=sparse bs=1 seek=1048576 conv=notrunc status=none
+	timeout 60 cat fifo >got &
+	local reader=$!
+	run timeout 60 "$PCOPY" -B "$PCOPY_BACKEND" sparse fifo
+	assert_status 0
+	wait "$reader"
+	cmp sparse got
+}
+
+@test "a file above --chunk-size into a FIFO arrives whole and in order" {
+	mkfifo fifo
+	head -c 5000000 /dev/urandom >big
+	timeout 60 cat fifo >got &
+	local reader=$!
+	run timeout 60 "$PCOPY" -B "$PCOPY_BACKEND" --chunk-size=1M big fifo
+	assert_status 0
+	wait "$reader"
+	cmp big got
+}
+
+@test "-a: a file onto a device gets written into, as cp -a; a FIFO onto a FIFO is recreated" {
+	require_root
+	mknod null c 1 3
+	mknod cpnull c 1 3
+	mkfifo srcfifo
+	touch -d 2001-01-01 f
+	cp -a f cpnull
+	run pcopy -a f null
+	assert_status 0
+	[ "$(node_of null)" = "character special file 1:3" ]
+	[ "$(stat -c '%a %Y' null)" = "$(stat -c '%a %Y' cpnull)" ]
+	run pcopy -a srcfifo null
+	assert_status 0
+	[ -p null ]
+}
+
+@test "a device inside a directory tree onto which a file is copied stays a device" {
+	require_root
+	mkdir -p src dst/src
+	echo data >src/dev
+	mknod dst/src/dev c 1 3
+	run pcopy -r src dst
+	assert_status 0
+	[ "$(node_of dst/src/dev)" = "character special file 1:3" ]
+}
+
+@test "/proc files whose st_size is 0 are copied whole (cp's proc-zero-len, proc-short-read)" {
+	[ -r /proc/cpuinfo ] || skip "no /proc/cpuinfo"
+	[ "$(stat -c %s /proc/cpuinfo)" -eq 0 ] || skip "/proc/cpuinfo has a size here"
+	mkdir dst
+	run --separate-stderr pcopy /proc/cpuinfo /proc/version /proc/meminfo dst
+	assert_status 0
+	[ -z "$stderr" ]
+	local vary='/MHz/d; /[Bb][Oo][Gg][Oo][Mm][Ii][Pp][Ss]/d'
+	[ "$(sed "$vary" dst/cpuinfo)" = "$(sed "$vary" /proc/cpuinfo)" ]
+	[ "$(cat dst/version)" = "$(cat /proc/version)" ]
+	[ -s dst/meminfo ]
+	run pcopy /proc/version one
+	assert_status 0
+	cmp one /proc/version
+}
+
+@test "/sys files whose st_size is larger than their content: the content, no 'changed' message" {
+	local f=/sys/kernel/mm/transparent_hugepage/enabled
+	[ -r "$f" ] || f=/sys/kernel/profiling
+	[ -r "$f" ] || skip "no small /sys file"
+	cp "$f" ref
+	run --separate-stderr pcopy "$f" out
+	assert_status 0
+	[ -z "$stderr" ]
+	cmp ref out
+}
+
+@test "an empty regular file is copied empty (read to EOF finds nothing)" {
+	: >empty
+	run pcopy empty e2
+	assert_status 0
+	[ -f e2 ] && [ ! -s e2 ]
+}
+
+@test "-a --verify keeps the preserved atime, as cp -a does" {
+	mkdir -p src/d
+	head -c 300000 /dev/urandom >src/d/g
+	echo small >src/h
+	touch -a -d 2001-01-01 src/d/g src/h
+	touch -m -d 2002-02-02 src/d/g src/h
+	cp -a src ref
+	# Reading the source moved its atimes: give them back for pcopy.
+	touch -a -d 2001-01-01 src/d/g src/h
+	run pcopy -a --verify src out
+	assert_status 0
+	[ "$(stat -c %X out/d/g)" = "$(stat -c %X ref/d/g)" ]
+	[ "$(stat -c %X out/h)" = "$(stat -c %X ref/h)" ]
+	[ "$(stat -c %X out/h)" = "$(date -d 2001-01-01 +%s)" ]
+}
