@@ -125,10 +125,14 @@ int job_create_dest(const struct pcopy_opts *opts, struct job *job, char **tmp_n
 	unsigned tries = 0;
 	int fd;
 
+	mode_t mode = meta_create_mode(opts, &job->st);
+
 	do
-		fd = dest_create_tmp(job->dir->dst_dirfd, job->dst_name,
-				     meta_create_mode(opts, &job->st), tmp_name);
+		fd = dest_create_tmp(job->dir->dst_dirfd, job->dst_name, mode, tmp_name);
 	while (fd < 0 && job_fd_retry(fd, &tries));
+	/* A named temporary has only the owner's bits: job_file_prepare()
+	 * gives it its mode after its owner. */
+	job->dst_masked = fd >= 0 && *tmp_name && (mode & (S_IRWXG | S_IRWXO));
 	return fd;
 }
 

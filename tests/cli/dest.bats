@@ -152,3 +152,78 @@ node_of() {
 	[ "$(stat -c %X out/h)" = "$(stat -c %X ref/h)" ]
 	[ "$(stat -c %X out/h)" = "$(date -d 2001-01-01 +%s)" ]
 }
+
+@test "the hidden temporary (no O_TMPFILE) is created owner-only, then gets cp -a's mode" {
+	require_cmd strace
+	mkdir src
+	echo a >src/a
+	echo b >src/b
+	echo c >src/c
+	chmod 644 src/a
+	chmod 775 src/b
+	chmod 600 src/c
+	cp -a src ref
+	PCOPY_NO_TMPFILE=1 run strace -f -qq -e trace=openat -o trace \
+		"$PCOPY" -B "$PCOPY_BACKEND" -a src out
+	assert_status 0
+	grep '"\.pcopy\..*O_CREAT' trace >created
+	[ "$(wc -l <created)" -eq 3 ] || { cat trace; return 1; }
+	# openat(..., ".pcopy.a.NNN", O_RDWR|O_CREAT|..., 0600) = N
+	if grep -Ev ', 0?[0-7]00\) = ' created; then
+		echo "a temporary was created with group or other bits"
+		return 1
+	fi
+	for f in a b c; do
+		[ "$(stat -c %a out/$f)" = "$(stat -c %a ref/$f)" ]
+	done
+	no_temporaries out
+	# Without -p the mode is the source's minus the umask, as cp's.
+	umask 027
+	cp -r src ref2
+	PCOPY_NO_TMPFILE=1 run pcopy src out2
+	assert_status 0
+	for f in a b c; do
+		[ "$(stat -c %a out2/$f)" = "$(stat -c %a ref2/$f)" ]
+	done
+}
+
+# fuse2fs_at DIR: an ext4 image mounted at DIR through FUSE (whose
+# high-level API has no tmpfile: O_TMPFILE is refused there), or skip.
+fuse2fs_at() {
+	require_root
+	require_cmd fuse2fs mkfs.ext4
+	truncate -s 32M img
+	mkfs.ext4 -q img
+	mkdir -p "$1"
+	fuse2fs img "$1" >/dev/null 2>&1 || skip "cannot mount with fuse2fs"
+	MNT=$1
+	if "$PYTHON" -c 'import os, sys; os.open(sys.argv[1], os.O_TMPFILE | os.O_RDWR, 0o600)' \
+		"$1" 2>/dev/null; then
+		skip "fuse2fs accepts O_TMPFILE here"
+	fi
+}
+
+@test "O_TMPFILE refused on one destination file system is still used on the others" {
+	require_cmd strace
+	mkdir A B dest
+	for i in $(seq 1 40); do
+		echo "a$i" >A/f$i
+		echo "b$i" >B/g$i
+	done
+	fuse2fs_at "$PWD/dest/A"
+	run strace -f -qq -y -e trace=openat -o trace "$PCOPY" -B "$PCOPY_BACKEND" -r A B dest
+	assert_status 0
+	diff -r --exclude=lost+found A dest/A
+	diff -r B dest/B
+	# The FUSE side fell back to hidden names; the other kept O_TMPFILE.
+	grep -q "dest/A>, \"\\.pcopy\\." trace
+	if grep "dest/B>, \"\\.pcopy\\." trace; then
+		echo "the refusal on dest/A switched dest/B to temporary names"
+		return 1
+	fi
+	# io_uring opens in the ring, out of strace's sight.
+	if [ "$PCOPY_BACKEND" != uring ]; then
+		grep "dest/B>, \"\\.\", .*O_TMPFILE" trace | grep -vq '= -1'
+	fi
+	no_temporaries dest
+}

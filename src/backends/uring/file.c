@@ -418,7 +418,7 @@ static void file_open(struct uring_worker *u, struct ufile *f)
 	io_uring_prep_openat(sqe, job->dir->src_dirfd, job->name, job_source_flags(job), 0);
 	sqe_tag(sqe, f, UOP_OPEN_SRC);
 	f->nr_ops++;
-	if (!dest_unnamed_ok()) {
+	if (!dest_unnamed_ok(job->dir->dst_dev)) {
 		open_dst_sync(u, f);
 		return;
 	}
