@@ -227,3 +227,55 @@ fuse2fs_at() {
 	fi
 	no_temporaries dest
 }
+
+# just_created_case ARG...: run cp and pcopy with ARG... a/N b/N into a
+# fresh c each; same exit status, same message (cp: -> pcopy:), same c.
+just_created_case() {
+	rm -rf c t
+	mkdir c
+	run --separate-stderr cp "$@"
+	local cp_status=$status cp_err=${stderr//cp:/pcopy:}
+	mv c c.cp
+	[ ! -e t ] || { echo "cp wrote through the symlink?"; return 1; }
+	mkdir c
+	run --separate-stderr pcopy "$@"
+	[ "$status" -eq "$cp_status" ] || { echo "exit $status, cp $cp_status: $stderr"; return 1; }
+	[ "$stderr" = "$cp_err" ] || { echo "pcopy: $stderr"; echo "cp:    $cp_err"; return 1; }
+	[ ! -e t ] || { echo "wrote through the just-created symlink"; return 1; }
+	diff -r --no-dereference c.cp c
+	rm -rf c.cp
+}
+
+@test "two sources of one name into a directory: cp's 'will not overwrite just-created', exit 1" {
+	mkdir a b
+	echo first >a/1
+	echo second >b/1
+	just_created_case a/1 b/1 c
+	[ "$status" -eq 1 ]
+	[ "$(cat c/1)" = first ]
+	just_created_case -a a/1 b/1 c
+	ln -s x a/2
+	ln -s y b/2
+	just_created_case -d a/2 b/2 c
+	# -n leaves the just-made file alone, silently, as cp -n.
+	just_created_case -n a/1 b/1 c
+	[ "$status" -eq 0 ]
+}
+
+@test "a file after a just-created symlink of its name: 'will not copy through just-created symlink' (cp's abuse.sh)" {
+	mkdir a b
+	ln -s ../t a/1
+	echo payload >b/1
+	just_created_case --no-dereference --preserve=links -r a/1 b/1 c
+	[ "$status" -eq 1 ]
+	echo i >t
+	rm -rf c
+	mkdir c
+	run pcopy -d a/1 b/1 c
+	assert_status 1
+	[ "$(cat t)" = i ]
+	rm t
+	# The other way round: the symlink is refused, the file kept.
+	just_created_case -d b/1 a/1 c
+	[ "$(cat c/1)" = payload ]
+}
