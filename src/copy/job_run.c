@@ -320,7 +320,8 @@ static int run_symlink(struct worker_ctx *w, struct job *job)
 	if (err)
 		return dst_err(job, err);
 	job->published = true;
-	return dst_err(job, meta_apply_at(opts, job->dir->dst_dirfd, job->dst_name, &job->st));
+	return dst_err(job, meta_apply_at(opts, &w->xattr, job->dir->src_dirfd, job->name,
+					 job->dir->dst_dirfd, job->dst_name, &job->st));
 }
 
 struct special {
@@ -355,7 +356,8 @@ static int run_special(struct worker_ctx *w, struct job *job)
 	if (err)
 		return dst_err(job, err);
 	job->published = true;
-	return dst_err(job, meta_apply_at(opts, job->dir->dst_dirfd, job->dst_name, &job->st));
+	return dst_err(job, meta_apply_at(opts, &w->xattr, job->dir->src_dirfd, job->name,
+					 job->dir->dst_dirfd, job->dst_name, &job->st));
 }
 
 struct link_src {
