@@ -117,8 +117,9 @@ void progress_local_snapshot(struct progress *p, struct progress_snapshot *snap)
 /*
  * Stop the display, print the last progress line ("done" event in json
  * mode, with @exit_status) and the --summary, then free *pp and set it to
- * NULL.
+ * NULL. Returns 0, or the negative errno of the first write to stdout
+ * (-v lines, the json summary) that failed.
  */
-void progress_finish(struct progress **pp, int exit_status);
+int progress_finish(struct progress **pp, int exit_status);
 
 #endif /* PCOPY_PROGRESS_H */

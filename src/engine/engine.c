@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -382,12 +383,20 @@ int engine_drain(struct engine *engine)
 	return exit_status(engine);
 }
 
-void engine_end(struct engine *engine, int status)
+int engine_end(struct engine *engine, int status)
 {
-	progress_finish(&engine->progress, status);
+	int out_err = progress_finish(&engine->progress, status);
+
 	pthread_mutex_destroy(&engine->dir_lock);
 	pthread_cond_destroy(&engine->dir_released);
 	free(engine);
+	/* Output that did not reach stdout fails the run, as in coreutils. */
+	if (out_err) {
+		fprintf(stderr, "pcopy: write error: %s\n", strerror(-out_err));
+		if (status == 0)
+			status = 1;
+	}
+	return status;
 }
 
 int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
@@ -397,6 +406,5 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 
 	walk_run(engine, engine->backend, engine->links);
 	status = engine_drain(engine);
-	engine_end(engine, status);
-	return status;
+	return engine_end(engine, status);
 }
