@@ -87,7 +87,7 @@ struct file_task {
 	int dst_fd;             /* unnamed destination (O_TMPFILE or temp name) */
 	char *tmp_name;         /* temporary name when O_TMPFILE was refused, or NULL */
 	bool may_exist;         /* the final name may have to be replaced */
-	atomic_uint chunks_left;
+	_Atomic uint64_t chunks_left; /* 64 bits: 2^32 chunks of 64 KiB are 256 TiB */
 	atomic_int first_err;   /* first error of any chunk, 0 if none */
 	atomic_bool shrunk;     /* a chunk found the source shorter than seen */
 	atomic_bool err_dst;    /* the first error was the destination's */
@@ -98,6 +98,12 @@ struct file_task {
 	void (*shared_done)(struct file_task *task);
 	void *shared_ctx;
 };
+
+/*
+ * Set @task's count of chunks for @length bytes in chunks of @chunk bytes
+ * (the last one shorter) and return it.
+ */
+uint64_t file_task_init_chunks(struct file_task *task, uint64_t length, uint64_t chunk);
 
 /* Allocate a job of @kind in @dir (taking a reference on it). */
 struct job *job_new(enum job_kind kind, struct dir_node *dir, const char *name,

@@ -221,7 +221,7 @@ static void submit_chunked(struct walker *wk, struct job *job)
 	task->dst_fd = dst_fd;
 	task->tmp_name = tmp_name;
 	task->may_exist = may_exist;
-	atomic_init(&task->chunks_left, (unsigned)((size + chunk - 1) / chunk));
+	file_task_init_chunks(task, size, chunk);
 	for (uint64_t off = 0; off < size; off += chunk) {
 		struct job *c = job_new(JOB_CHUNK, job->dir, job->name, job->dst_name, NULL);
 

@@ -358,7 +358,7 @@ static void write_part(struct mpi_ctx *m, struct shared_file *f, const struct pa
 	task->shared = true;
 	task->shared_done = on_shared_done;
 	task->shared_ctx = m;
-	atomic_init(&task->chunks_left, (unsigned)((p->length + chunk - 1) / chunk));
+	file_task_init_chunks(task, p->length, chunk);
 	f->task = task;
 	atomic_fetch_add(&shared_pending, 1);
 	for (uint64_t off = p->offset; off < end; off += chunk) {
