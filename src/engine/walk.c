@@ -143,6 +143,13 @@ struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const
 		walk_report(wk, parent, name, errno == ENOENT ? -PCOPY_EVANISHED : neg_errno());
 		return NULL;
 	}
+	/* The directory -x and the metadata were judged by, not one swapped
+	 * in since @st was taken. */
+	src_fd = walk_check_dir_fd(src_fd, st->st_dev, st->st_ino);
+	if (src_fd < 0) {
+		walk_report(wk, parent, name, src_fd);
+		return NULL;
+	}
 	tries = 0;
 	do
 		dst_fd = walk_open_dst_dir(parent, dst_name, &fresh, wk->opts->dry_run);

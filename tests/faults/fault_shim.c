@@ -6,6 +6,10 @@
  *   PCOPY_FAULT_READ=substr    reads of a file whose path contains substr fail
  *   PCOPY_FAULT_WRITE=substr   writes to such a file fail
  *   PCOPY_FAULT_ERRNO=N        the errno (default EIO)
+ *   PCOPY_FAULT_SWAP_DIR=name  the first openat(dirfd, "name", O_DIRECTORY)
+ *   PCOPY_FAULT_SWAP_WITH=other  first exchanges name and its sibling
+ *                              other (renameat2 RENAME_EXCHANGE): a directory
+ *                              swapped between the walker's fstatat and open
  *
  * Paths come from /proc/self/fd, so an O_TMPFILE destination shows as
  * "DIR/#inode (deleted)": match its directory. Only calls made through the
@@ -13,7 +17,10 @@
  */
 /* Define read and pread64 apart, whatever the build's file offset size. */
 #undef _FILE_OFFSET_BITS
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <fcntl.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
@@ -97,4 +104,46 @@ ssize_t copy_file_range(int in, off64_t *in_off, int out, off64_t *out_off, size
 	FAIL_IF(fd_matches(in, "PCOPY_FAULT_READ"));
 	FAIL_IF(fd_matches(out, "PCOPY_FAULT_WRITE"));
 	return REAL(copy_file_range)(in, in_off, out, out_off, n, flags);
+}
+
+/* Exchange PCOPY_FAULT_SWAP_DIR and PCOPY_FAULT_SWAP_WITH in @dirfd, once,
+ * when @name (opened as a directory) is the first of them. */
+static void maybe_swap(int dirfd, const char *name, int flags)
+{
+	static atomic_bool done;
+	const char *want = getenv("PCOPY_FAULT_SWAP_DIR");
+	const char *with = getenv("PCOPY_FAULT_SWAP_WITH");
+
+	if (!want || !with || !(flags & O_DIRECTORY) || strcmp(name, want))
+		return;
+	if (atomic_exchange(&done, true))
+		return;
+	if (renameat2(dirfd, want, dirfd, with, RENAME_EXCHANGE) < 0)
+		perror("fault_shim: renameat2");
+}
+
+int openat64(int dirfd, const char *name, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	va_start(ap, flags);
+	if (flags & (O_CREAT | __O_TMPFILE))
+		mode = va_arg(ap, mode_t);
+	va_end(ap);
+	maybe_swap(dirfd, name, flags);
+	return REAL(openat64)(dirfd, name, flags, mode);
+}
+
+int openat(int dirfd, const char *name, int flags, ...)
+{
+	mode_t mode = 0;
+	va_list ap;
+
+	va_start(ap, flags);
+	if (flags & (O_CREAT | __O_TMPFILE))
+		mode = va_arg(ap, mode_t);
+	va_end(ap);
+	maybe_swap(dirfd, name, flags);
+	return REAL(openat)(dirfd, name, flags, mode);
 }
