@@ -215,6 +215,8 @@ static void count_done(struct engine *engine, const struct job *job)
 		return;
 	}
 	progress_count(engine->progress, kind_counter[job->kind], 1);
+	if (job->kind == JOB_FILE || job->kind == JOB_CHUNK)
+		progress_count(engine->progress, PC_FILE_BYTES, (uint64_t)job->st.st_size);
 	if (engine->opts->verbose || engine->opts->dry_run) {
 		char *src = job_src_path(job), *dst = job_dst_path(job);
 

@@ -569,6 +569,10 @@ int progress_finish(struct progress **pp, int exit_status)
 		return 0;
 	progress_stop(p);
 	progress_snapshot(p, &snap);
+	/* The last line and the summary count what was copied: the content
+	 * of the files copied, not every byte moved on the way (a failed
+	 * file's data, chunks redone after a worker died). */
+	snap.count[PC_BYTES] = snap.count[PC_FILE_BYTES];
 	pthread_mutex_lock(&p->lock);
 	/* The last line shows the whole run: average rate, nothing left. */
 	p->rate = snap.elapsed > 0 ? (double)snap.count[PC_BYTES] / snap.elapsed : 0;
