@@ -71,6 +71,8 @@ struct job {
 	struct hardlink_group *group; /* JOB_FILE with nlink > 1: its group, or NULL */
 	bool follow;          /* open the source following a symlink (-L, -H) */
 	bool finalized;       /* JOB_CHUNK: this chunk finished its file_task */
+	bool finishing;       /* JOB_CHUNK: now carries its file's last step to a
+				 worker (process backend; struct file_task) */
 	bool published;       /* the destination name now holds this entry */
 	bool err_dst;         /* the error was on the destination side: name it */
 	unsigned char skipped; /* set by the run: PC_SKIPPED_* counter, or 0 */

@@ -240,10 +240,9 @@ static int run_chunk(struct worker_ctx *w, struct job *job)
 	return job_chunk_done(w, job, err, shrunk);
 }
 
-int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
+bool job_chunk_account(struct job *job, int err, bool shrunk)
 {
 	struct file_task *task = job->task;
-	struct job *file = task->file_job;
 
 	/* A shrunk source is kept apart from errors: a later chunk's real
 	 * error must still stop the file from being published. */
@@ -252,10 +251,20 @@ int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
 	if (err && task_fail(task, err) && job->err_dst)
 		atomic_store(&task->err_dst, true);
 	if (atomic_fetch_sub(&task->chunks_left, 1) != 1)
-		return err;
+		return false;
 	/* A write error names the destination, as for a file copied whole. */
 	if (atomic_load(&task->err_dst))
-		file->err_dst = true;
+		task->file_job->err_dst = true;
+	return true;
+}
+
+int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
+{
+	struct file_task *task = job->task;
+	struct job *file = task->file_job;
+
+	if (!job_chunk_account(job, err, shrunk))
+		return err;
 	/* Last chunk: every other chunk has returned, we own the file now. */
 	err = atomic_load(&task->first_err);
 	if (task->shared) {

@@ -60,6 +60,13 @@ int job_file_prepare(struct worker_ctx *w, struct job *job, int src_fd, int dst_
 int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk);
 
 /*
+ * The bookkeeping part of job_chunk_done(): record the chunk's outcome in
+ * its file_task; true when it was the file's last chunk (the caller then
+ * finishes the file, with task->first_err and task->shrunk).
+ */
+bool job_chunk_account(struct job *job, int err, bool shrunk);
+
+/*
  * Was @err, just returned by the copy routine (copy_range) in @w, the
  * destination's fault (a write error, a full disk)? Then messages name
  * the destination.

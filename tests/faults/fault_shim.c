@@ -6,6 +6,9 @@
  *   PCOPY_FAULT_READ=substr    reads of a file whose path contains substr fail
  *   PCOPY_FAULT_WRITE=substr   writes to such a file fail
  *   PCOPY_FAULT_ERRNO=N        the errno (default EIO)
+ *   PCOPY_FAULT_SLOW_READ=substr  reads of such a file first sleep
+ *   PCOPY_FAULT_SLOW_MS=N      that long (default 200 ms), and append the
+ *   PCOPY_FAULT_LOG=path       reading process's pid to path, a line each
  *   PCOPY_FAULT_SWAP_DIR=name  the first openat(dirfd, "name", O_DIRECTORY)
  *   PCOPY_FAULT_SWAP_WITH=other  first exchanges name and its sibling
  *                              other (renameat2 RENAME_EXCHANGE): a directory
@@ -27,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool fd_matches(int fd, const char *env)
@@ -54,6 +58,30 @@ static int fault_errno(void)
 
 #define REAL(name) ((__typeof__(&name))dlsym(RTLD_NEXT, #name))
 
+/* PCOPY_FAULT_SLOW_READ: who reads the file, and slowly. */
+static void maybe_slow(int fd)
+{
+	const char *ms = getenv("PCOPY_FAULT_SLOW_MS");
+	const char *log = getenv("PCOPY_FAULT_LOG");
+	struct timespec t;
+	long n;
+
+	if (!fd_matches(fd, "PCOPY_FAULT_SLOW_READ"))
+		return;
+	if (log) {
+		FILE *f = fopen(log, "a");
+
+		if (f) {
+			fprintf(f, "%d\n", (int)getpid());
+			fclose(f);
+		}
+	}
+	n = ms ? atol(ms) : 200;
+	t.tv_sec = n / 1000;
+	t.tv_nsec = (n % 1000) * 1000000;
+	nanosleep(&t, NULL);
+}
+
 #define FAIL_IF(cond)                        \
 	do {                                 \
 		if (cond) {                  \
@@ -64,18 +92,21 @@ static int fault_errno(void)
 
 ssize_t read(int fd, void *buf, size_t n)
 {
+	maybe_slow(fd);
 	FAIL_IF(fd_matches(fd, "PCOPY_FAULT_READ"));
 	return REAL(read)(fd, buf, n);
 }
 
 ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 {
+	maybe_slow(fd);
 	FAIL_IF(fd_matches(fd, "PCOPY_FAULT_READ"));
 	return REAL(pread64)(fd, buf, n, off);
 }
 
 ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
+	maybe_slow(fd);
 	FAIL_IF(fd_matches(fd, "PCOPY_FAULT_READ"));
 	return REAL(pread)(fd, buf, n, off);
 }
