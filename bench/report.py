@@ -17,7 +17,7 @@ CORPUS_TEXT = {
     "mixed": "20k small + 200 medium files, one 1 GiB file, 4 sparse files (256 MiB-1 GiB, "
              "large holes), 200 hard-link groups, 300 symlinks, 100 empty dirs, other owners",
     "million": "1,000,000 files (90% empty, 10% 1-512 B) in 1,000 dirs",
-    "sample": "2,000 files of 0-16 KiB in 10 dirs (system-call counts)",
+    "sample": "2,000 files of 0-16 KiB in 10 dirs (system-call and instruction counts)",
 }
 MODE_TEXT = {
     "tmpfs": "tmpfs (warm): source and destination on a tmpfs of the benchmark's own",
