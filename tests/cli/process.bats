@@ -181,9 +181,10 @@ complete_files() {
 	start_pcopy 3 sh -c 'exec "$0" "$@" > "$SUMMARY_OUT"' "$PCOPY" -B process -a -j 3 \
 		--chunk-size=1M --summary=json "$BULK" "$OUT"
 	local victim=${WORKERS##*$'\n'}
-	kill -CONT $PID
-	sleep 0.3
+	# Stopped before the parent goes on: the batches it is given wait for
+	# it, and are redone by the others after it is killed.
 	kill -STOP "$victim"
+	kill -CONT $PID
 	sleep 0.3
 	running $PID
 	kill -9 "$victim"
