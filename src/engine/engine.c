@@ -223,11 +223,26 @@ static void count_done(struct engine *engine, const struct job *job)
 	}
 }
 
+/*
+ * --fsync: the entry's name is durable before it is reported done (a file
+ * was fsynced before it was linked; its directory is fsynced after).
+ */
+static int sync_name(struct engine *engine, const struct job *job)
+{
+	const struct pcopy_opts *o = engine->opts;
+
+	if (!o->fsync || o->dry_run || job->skipped || job->dir->dst_dirfd < 0)
+		return 0;
+	return fsync(job->dir->dst_dirfd) < 0 ? neg_errno() : 0;
+}
+
 /* Report, count and free one finished job (not its hard-link followers). */
 static void retire(struct engine *engine, struct job *job, int err)
 {
 	struct dir_node *dir = job->dir, *link_dir = job->link_dir;
 
+	if (!err)
+		err = sync_name(engine, job);
 	if (err == -EINTR && engine_stopping(engine)) {
 		/* Interrupted: not an error of this file. */
 	} else if (err) {
