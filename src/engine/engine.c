@@ -146,6 +146,17 @@ static void finish_dir(struct engine *engine, struct dir_node *dir)
 	progress_count(engine->progress, PC_DIRS, 1);
 }
 
+/* --fsync: the operands' own names, in the directory that holds them; a
+ * failure is an error like any other (it was ignored). */
+static void sync_root(struct engine *engine, struct dir_node *root)
+{
+	const struct pcopy_opts *o = engine->opts;
+
+	if (!o->fsync || o->dry_run || engine_stopping(engine) || fsync(root->dst_dirfd) == 0)
+		return;
+	report_error(engine->progress, root->dst_name ? root->dst_name : ".", neg_errno());
+}
+
 void engine_dir_release(struct engine *engine, struct dir_node *dir)
 {
 	/* A loop, not recursion: a 10,000-deep chain may close at once. */
@@ -154,8 +165,8 @@ void engine_dir_release(struct engine *engine, struct dir_node *dir)
 
 		if (!dir->is_root)
 			finish_dir(engine, dir);
-		else if (engine->opts->fsync && !engine->opts->dry_run && !engine_stopping(engine))
-			fsync(dir->dst_dirfd); /* the operands' own names */
+		else
+			sync_root(engine, dir);
 		if (dir->src_dirfd >= 0)
 			close(dir->src_dirfd);
 		close_quietly(dir->dst_dirfd);
