@@ -109,11 +109,12 @@ ssize_t copy_file_range(int in, off64_t *in_off, int out, off64_t *out_off, size
 
 /*
  * Power cuts for tests/crash/run: right before or right after the Nth call
- * (counted in this process) of linkat, renameat/renameat2 or fsync of a
- * directory, shut the destination file system down without flushing its
- * log (FS_IOC_SHUTDOWN, as xfs_io -x -c shutdown), then die by SIGKILL.
+ * (counted in this process) of linkat, renameat/renameat2, symlinkat,
+ * mknodat or fsync of a directory, shut the destination file system down
+ * without flushing its log (FS_IOC_SHUTDOWN, as xfs_io -x -c shutdown),
+ * then die by SIGKILL (without PCOPY_CRASH_FS: only the SIGKILL).
  *
- *   PCOPY_CRASH_AT=linkat|renameat|fsyncdir   the call
+ *   PCOPY_CRASH_AT=linkat|renameat|symlinkat|mknodat|fsyncdir   the call
  *   PCOPY_CRASH_N=N                           its Nth call (default 1)
  *   PCOPY_CRASH_WHEN=before|after             (default after)
  *   PCOPY_CRASH_FS=MOUNTPOINT                 the file system to cut
@@ -171,6 +172,16 @@ int renameat(int olddirfd, const char *old, int newdirfd, const char *new)
 int renameat2(int olddirfd, const char *old, int newdirfd, const char *new, unsigned flags)
 {
 	CRASH_AROUND("renameat", REAL(renameat2)(olddirfd, old, newdirfd, new, flags));
+}
+
+int symlinkat(const char *target, int dirfd, const char *name)
+{
+	CRASH_AROUND("symlinkat", REAL(symlinkat)(target, dirfd, name));
+}
+
+int mknodat(int dirfd, const char *name, mode_t mode, dev_t dev)
+{
+	CRASH_AROUND("mknodat", REAL(mknodat)(dirfd, name, mode, dev));
 }
 
 static bool is_dir_fd(int fd)
