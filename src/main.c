@@ -52,18 +52,7 @@ int main(int argc, char **argv)
 		silence_output(saved);
 	cli_parse(argc, argv, &opts);
 	restore_output(saved);
-	if (opts.backend == BACKEND_MPI) {
-		status = mpi_run(&opts);
-	} else if (mpi_launcher_size() > 1) {
-		/* Every rank would copy the whole tree onto the same files. */
-		if (rank <= 0)
-			fprintf(stderr, "pcopy: running as %d MPI ranks needs --backend=mpi "
-					"(the %s backend would copy the whole tree in every rank)\n",
-				mpi_launcher_size(), backend_kind_name(opts.backend));
-		status = 2;
-	} else {
-		status = engine_run(&opts, backend_resolve_auto(opts.backend));
-	}
+	status = engine_run(&opts, backend_resolve_auto(opts.backend));
 	opts_release(&opts);
 	return status;
 }

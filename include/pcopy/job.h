@@ -92,11 +92,10 @@ struct file_task {
 	atomic_bool shrunk;     /* a chunk found the source shorter than seen */
 	atomic_bool err_dst;    /* the first error was the destination's */
 	int final_err;          /* the file's result, set by the last chunk */
-	/* MPI: other ranks write other parts of this file. The last local chunk
-	 * does not publish it; it calls shared_done() and the backend decides. */
-	bool shared;
-	void (*shared_done)(struct file_task *task);
-	void *shared_ctx;
+	/* Set by a driver that publishes the file itself (other processes
+	 * write other parts of it): the last chunk here calls it instead of
+	 * publishing, and the driver takes the task. NULL for the usual case. */
+	void (*on_parts_done)(struct file_task *task);
 };
 
 /* Allocate a job of @kind in @dir (taking a reference on it). */

@@ -12,16 +12,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "copy/job_run.h"
+#include "pcopy/copy.h"
 #include "pcopy/copy_file.h"
 #include "pcopy/dest.h"
-#include "pcopy/engine.h"
 #include "pcopy/job.h"
 #include "pcopy/meta.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
 #include "pcopy/verify.h"
+#include "pcopy/stop.h"
 
 /* Errors of the destination side name the destination in messages. */
 static int dst_err(struct job *job, int err)
@@ -59,7 +59,7 @@ static bool is_up_to_date(const struct stat *src, const struct stat *dst)
 
 int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
 {
-	const struct pcopy_opts *opts = engine_opts(w->engine);
+	const struct pcopy_opts *opts = w->opts;
 	struct stat dst;
 
 	*may_exist = false;
@@ -144,7 +144,7 @@ static bool source_changed(int src_fd, const struct stat *seen)
 int job_file_prepare(struct worker_ctx *w, struct job *job, int src_fd, int dst_fd, bool shrunk,
 		     int *soft)
 {
-	const struct pcopy_opts *opts = engine_opts(w->engine);
+	const struct pcopy_opts *opts = w->opts;
 	struct dir_node *dir = job->dir;
 	bool changed = shrunk || source_changed(src_fd, &job->st);
 	int meta_err, err = 0;
@@ -183,7 +183,7 @@ int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_f
 /* JOB_FILE: the whole file in this worker. */
 static int run_file(struct worker_ctx *w, struct job *job)
 {
-	const struct pcopy_opts *opts = engine_opts(w->engine);
+	const struct pcopy_opts *opts = w->opts;
 	char *tmp_name = NULL;
 	bool may_exist, shrunk = false;
 	int src_fd, dst_fd, err;
@@ -230,7 +230,7 @@ static int run_chunk(struct worker_ctx *w, struct job *job)
 	bool shrunk = false;
 	int err = 0;
 
-	if (engine_stopping(w->engine))
+	if (stop_requested())
 		task_fail(task, -EINTR);
 	if (!atomic_load(&task->first_err)) {
 		copy_select_pair(w, file->st.st_dev, file->dir->dst_dev);
@@ -260,8 +260,8 @@ int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
 		file->err_dst = true;
 	/* Last chunk: every other chunk has returned, we own the file now. */
 	err = atomic_load(&task->first_err);
-	if (task->shared) {
-		/* Other ranks still write theirs: the owner rank publishes. */
+	if (task->on_parts_done) {
+		/* Others still write theirs: the driver publishes. */
 		task->final_err = err;
 		job->finalized = true;
 		return 0;
@@ -353,7 +353,7 @@ static int place_made(struct job *job, bool may_exist, struct made *m)
 /* JOB_SYMLINK: recreate the link with the same target text. */
 static int run_symlink(struct worker_ctx *w, struct job *job)
 {
-	const struct pcopy_opts *opts = engine_opts(w->engine);
+	const struct pcopy_opts *opts = w->opts;
 	bool may_exist;
 	char *target;
 	int err;
@@ -389,7 +389,7 @@ static int make_special(int dirfd, const char *name, void *arg)
 /* JOB_SPECIAL: a FIFO, socket or device node, made with mknod, never opened. */
 static int run_special(struct worker_ctx *w, struct job *job)
 {
-	const struct pcopy_opts *opts = engine_opts(w->engine);
+	const struct pcopy_opts *opts = w->opts;
 	struct special sp = {
 		.mode = (job->st.st_mode & S_IFMT) | meta_create_mode(opts, &job->st),
 		.rdev = job->st.st_rdev,
@@ -461,11 +461,28 @@ static int run_dry(struct worker_ctx *w, struct job *job)
 	return 0;
 }
 
-int engine_run_job(struct worker_ctx *w, struct job *job)
+void worker_ctx_init(struct worker_ctx *w, const struct pcopy_opts *opts,
+		     struct progress *progress, unsigned slot)
 {
-	if (engine_stopping(w->engine) && job->kind != JOB_CHUNK)
+	memset(w, 0, sizeof(*w));
+	w->opts = opts;
+	w->progress = progress;
+	w->slot = slot;
+	w->buf = xmalloc(WORKER_BUF_SIZE);
+}
+
+void worker_ctx_release(struct worker_ctx *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	xattr_scratch_release(&w->xattr);
+}
+
+int job_run(struct worker_ctx *w, struct job *job)
+{
+	if (stop_requested() && job->kind != JOB_CHUNK)
 		return -EINTR;
-	if (engine_opts(w->engine)->dry_run)
+	if (w->opts->dry_run)
 		return run_dry(w, job);
 	switch (job->kind) {
 	case JOB_FILE:

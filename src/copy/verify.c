@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "pcopy/engine.h"
+#include "pcopy/copy.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
 #include "pcopy/verify.h"

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "copy/job_run.h"
+#include "pcopy/copy.h"
 #include "pcopy/backend.h"
 #include "pcopy/copy_file.h"
 #include "pcopy/dest.h"
@@ -26,6 +26,7 @@
 #include "pcopy/report.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
+#include "pcopy/stop.h"
 #include "engine/walk_internal.h"
 
 static void submit(struct walker *wk, struct job *job)
@@ -411,7 +412,7 @@ static void walk_top(struct walker *wk)
 	f->seek = false;
 	if (n < 0)
 		walk_report(wk, dir->parent, dir->src_name, (int)n);
-	if (n <= 0 || engine_stopping(wk->engine)) {
+	if (n <= 0 || stop_requested()) {
 		wk->nr_frames--;
 		engine_dir_release(wk->engine, dir);
 		return;

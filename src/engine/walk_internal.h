@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "pcopy/copy.h"
 #include "pcopy/engine.h"
 
 struct backend;

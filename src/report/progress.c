@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pcopy/clock.h"
 #include "pcopy/json.h"
 #include "pcopy/options.h"
 #include "pcopy/progress.h"
@@ -79,14 +80,6 @@ struct progress {
 /* The slot progress_count() writes in this thread (see progress_bind_slot). */
 static _Thread_local unsigned slot_index;
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Zeroed memory on its own cache lines: malloc() aligns to 16 bytes only,
  * and the slots must not share a line. @size is a multiple of CACHE_LINE
@@ -133,7 +126,7 @@ struct progress *progress_new(const struct pcopy_opts *opts, unsigned nr_slots,
 	nr_slots = nr_slots ? nr_slots : 1;
 	p->slots = zalloc_aligned(nr_slots * sizeof(*p->slots));
 	p->nr_slots = nr_slots;
-	p->clock = clock ? clock : monotonic_ns;
+	p->clock = clock ? clock : clock_now_ns;
 	p->start_ns = p->last_ns = p->clock();
 	p->rate = -1;
 	if (opts) {
@@ -378,7 +371,7 @@ static uint64_t progress_interval(const struct progress *p)
 static void *progress_display(void *arg)
 {
 	struct progress *p = arg;
-	uint64_t interval = progress_interval(p), deadline = monotonic_ns();
+	uint64_t interval = progress_interval(p), deadline = clock_now_ns();
 	struct timespec ts;
 
 	pthread_mutex_lock(&p->lock);
@@ -394,8 +387,8 @@ static void *progress_display(void *arg)
 		progress_tick(p);
 		pthread_mutex_lock(&p->lock);
 		/* After a stall (suspended, slow terminal) do not catch up. */
-		if (deadline + interval < monotonic_ns())
-			deadline = monotonic_ns();
+		if (deadline + interval < clock_now_ns())
+			deadline = clock_now_ns();
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;

@@ -14,12 +14,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "copy/job_run.h"
-#include "pcopy/engine.h"
+#include "pcopy/clock.h"
+#include "pcopy/copy.h"
+#include "pcopy/copy.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
+#include "pcopy/stop.h"
 #include "backends/process/pool.h"
 #include "backends/process/worker.h"
 #include "backends/process/proto.h"
@@ -40,16 +42,16 @@
 static void complete_job(struct proc_backend *pb, struct job *job, int err)
 {
 	if (job->kind != JOB_CHUNK) {
-		engine_job_done(pb->base.engine, job, err);
+		backend_job_done(&pb->base, job, err);
 		return;
 	}
-	if (!err && engine_stopping(pb->base.engine))
+	if (!err && stop_requested())
 		err = -EINTR;
 	/* The walker fails chunks too (no worker left): one finisher at a time. */
 	pthread_mutex_lock(&pb->fin_lock);
 	err = job_chunk_done(&pb->fin, job, err, false);
 	pthread_mutex_unlock(&pb->fin_lock);
-	engine_job_done(pb->base.engine, job, err);
+	backend_job_done(&pb->base, job, err);
 }
 
 /* Retire the unanswered jobs of the batches in @list with @err; frees them. */
@@ -74,9 +76,9 @@ void proc_batches_fail(struct proc_backend *pb, struct proc_batch *list, int err
 }
 
 /* The error for jobs no worker will run: an interrupted run is no failure. */
-int proc_lost_error(struct proc_backend *pb)
+int proc_lost_error(void)
 {
-	return engine_stopping(pb->base.engine) ? -EINTR : -PCOPY_EWORKER;
+	return stop_requested() ? -EINTR : -PCOPY_EWORKER;
 }
 
 /*
@@ -158,7 +160,7 @@ int proc_worker_spawn(struct proc_backend *pb, unsigned i)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		proc_worker_main(pb->base.engine, i, sv[1], pb->pid);
+		proc_worker_main(pb->fin.opts, pb->base.progress, i, sv[1], pb->pid);
 	}
 	close(sv[1]);
 	w->pid = pid;
@@ -241,7 +243,7 @@ static void requeue_locked(struct proc_backend *pb, struct proc_batch *list,
 static bool may_respawn(struct proc_backend *pb)
 {
 	/* A bound, so that workers dying at birth cannot loop forever. */
-	return !pb->quit && !engine_stopping(pb->base.engine) &&
+	return !pb->quit && !stop_requested() &&
 	       pb->nr_respawns < 16 + 4 * pb->nr_workers;
 }
 
@@ -302,7 +304,7 @@ static void worker_lost(struct proc_backend *pb, unsigned i, int why)
 	proc_kick_locked(pb);
 	pthread_cond_broadcast(&pb->changed);
 	pthread_mutex_unlock(&pb->lock);
-	proc_batches_fail(pb, failed, proc_lost_error(pb));
+	proc_batches_fail(pb, failed, proc_lost_error());
 }
 
 /* Read every message worker @i has sent; its end of file means it is gone. */
@@ -411,10 +413,10 @@ void *proc_collector_main(void *arg)
 				if (pfds[k].revents)
 					read_worker(pb, who[k]);
 		}
-		if (engine_stopping(pb->base.engine))
+		if (stop_requested())
 			stop_workers(pb);
 		pthread_mutex_lock(&pb->lock);
-		proc_flush_stale_locked(pb, proc_now_ns());
+		proc_flush_stale_locked(pb, clock_coarse_ns());
 		pthread_mutex_unlock(&pb->lock);
 	}
 	proc_workers_shutdown(pb);

@@ -15,8 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pcopy/clock.h"
 #include "pcopy/backend.h"
-#include "pcopy/engine.h"
+#include "pcopy/copy.h"
 #include "pcopy/job.h"
 #include "pcopy/util.h"
 #include "backends/process/pool.h"
@@ -330,14 +331,6 @@ static size_t batch_msg_max(int fd)
 	return max < PROTO_MSG_MAX ? max : PROTO_MSG_MAX;
 }
 
-uint64_t proc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void process_free(struct proc_backend *pb)
 {
 	worker_ctx_release(&pb->fin);
@@ -352,21 +345,21 @@ static void process_free(struct proc_backend *pb)
 }
 
 /* Fork the -j workers before any other thread exists, then start the collector. */
-static struct backend *process_start(struct engine *engine, const struct pcopy_opts *opts,
+static struct backend *process_start(const struct backend_sink *sink, const struct pcopy_opts *opts,
 				     int *err)
 {
 	struct proc_backend *pb = xcalloc(1, sizeof(*pb));
 
 	pb->base.ops = &backend_process_ops;
-	pb->base.engine = engine;
-	pb->base.progress = engine_progress(engine);
+	pb->base.sink = *sink;
+	pb->base.progress = sink->progress;
 	pthread_mutex_init(&pb->lock, NULL);
 	pthread_mutex_init(&pb->fin_lock, NULL);
 	pthread_cond_init(&pb->changed, NULL);
 	pb->pid = getpid();
 	pb->sendbuf = xmalloc(PROTO_MSG_MAX);
 	pb->recvbuf = xmalloc(PROTO_MSG_MAX);
-	worker_ctx_init(&pb->fin, engine, 0);
+	worker_ctx_init(&pb->fin, opts, sink->progress, 0);
 	pb->workers = xcalloc(opts->jobs, sizeof(*pb->workers));
 	for (unsigned i = 0; i < opts->jobs; i++)
 		pb->workers[i].fd = -1;
@@ -410,7 +403,7 @@ static void process_submit(struct backend *be, struct job *job)
 
 	if (!wire) {
 		/* What openat() would say; not a chunk (chunks send no names). */
-		engine_job_done(pb->base.engine, job, -ENAMETOOLONG);
+		backend_job_done(&pb->base, job, -ENAMETOOLONG);
 		return;
 	}
 	pthread_mutex_lock(&pb->lock);
@@ -422,7 +415,7 @@ static void process_submit(struct backend *be, struct job *job)
 	}
 	if (!pb->pending) {
 		pb->pending = proc_batch_new(job);
-		pb->pending_ns = proc_now_ns();
+		pb->pending_ns = clock_coarse_ns();
 	}
 	proc_batch_add(pb->pending, job, wire, false);
 	if (batch_full(pb->pending)) {
@@ -435,7 +428,7 @@ static void process_submit(struct backend *be, struct job *job)
 		}
 	}
 	pthread_mutex_unlock(&pb->lock);
-	proc_batches_fail(pb, failed, proc_lost_error(pb));
+	proc_batches_fail(pb, failed, proc_lost_error());
 }
 
 /* Send the last partial batch and wait until every job is retired. */
@@ -453,7 +446,7 @@ static void process_finish(struct backend *be)
 		failed = dispatch_locked(pb, b);
 	}
 	pthread_mutex_unlock(&pb->lock);
-	proc_batches_fail(pb, failed, proc_lost_error(pb));
+	proc_batches_fail(pb, failed, proc_lost_error());
 
 	pthread_mutex_lock(&pb->lock);
 	while (pb->nr_out)

@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 #include "pcopy/backend.h"
-#include "pcopy/engine.h"
+#include "pcopy/copy.h"
 #include "backends/process/proto.h"
 
 struct dir_node;
@@ -97,8 +97,6 @@ void proc_kick_locked(struct proc_backend *pb);
  */
 void proc_flush_stale_locked(struct proc_backend *pb, uint64_t now_ns);
 
-/* CLOCK_MONOTONIC_COARSE in nanoseconds. */
-uint64_t proc_now_ns(void);
 
 /* proc_collect.c: the collector thread and the workers' lives. */
 
@@ -115,6 +113,6 @@ void proc_workers_shutdown(struct proc_backend *pb);
 void proc_batches_fail(struct proc_backend *pb, struct proc_batch *list, int err);
 
 /* The error for jobs no worker will run: -EINTR once the run is stopping. */
-int proc_lost_error(struct proc_backend *pb);
+int proc_lost_error(void);
 
 #endif /* PCOPY_PROC_POOL_H */

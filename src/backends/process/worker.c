@@ -13,13 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pcopy/clock.h"
 #include "pcopy/copy_file.h"
-#include "pcopy/engine.h"
+#include "pcopy/copy.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
-#include "copy/job_run.h"
+#include "pcopy/stop.h"
+#include "pcopy/copy.h"
 #include "backends/process/worker.h"
 #include "backends/process/proto.h"
 
@@ -43,15 +45,7 @@ struct worker {
 static void on_sigterm(int sig)
 {
 	/* Finish the current job quickly (-EINTR) and remove its temporary. */
-	engine_request_stop(sig);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	stop_request(sig);
 }
 
 /*
@@ -88,7 +82,7 @@ static uint64_t bytes_counted(struct worker *wk)
 {
 	struct progress_snapshot snap;
 
-	progress_snapshot(engine_progress(wk->ctx.engine), &snap);
+	progress_snapshot(wk->ctx.progress, &snap);
 	return snap.count[PC_BYTES];
 }
 
@@ -103,7 +97,7 @@ static void flush_results(struct worker *wk)
 	if (proto_send(SOCK_FD, wk->out, len, NULL, 0) < 0)
 		_exit(PROC_EXIT_IO);
 	wk->bytes_sent = bytes;
-	wk->flushed_ns = now_ns();
+	wk->flushed_ns = clock_coarse_ns();
 	proto_results_start(&wk->results, wk->out, PROTO_MSG_MAX);
 }
 
@@ -113,7 +107,7 @@ static int run_chunk_range(struct worker *wk, const struct proto_job *rec)
 	bool shrunk = false;
 	int err;
 
-	if (engine_stopping(wk->ctx.engine))
+	if (stop_requested())
 		return -EINTR;
 	copy_select_pair(&wk->ctx, rec->st.st_dev, wk->dirs[rec->dir].dst_dev);
 	err = copy_range(&wk->ctx, wk->task_src_fd, wk->task_dst_fd, &rec->st, rec->offset,
@@ -143,7 +137,7 @@ static struct proto_result run_one(struct worker *wk, const struct proto_job_vie
 		res.err = run_chunk_range(wk, &v->rec);
 		job.err_dst = res.err && job_is_dst_err(&wk->ctx, res.err);
 	} else
-		res.err = engine_run_job(&wk->ctx, &job);
+		res.err = job_run(&wk->ctx, &job);
 	res.published = job.published;
 	res.skipped = job.skipped;
 	res.err_dst = job.err_dst;
@@ -184,7 +178,7 @@ static void run_batch(struct worker *wk)
 
 		if (proto_results_add(&wk->results, &res))
 			BUG("more results than jobs in a batch");
-		if (now_ns() - wk->flushed_ns >= RESULT_FLUSH_NS)
+		if (clock_coarse_ns() - wk->flushed_ns >= RESULT_FLUSH_NS)
 			flush_results(wk);
 	}
 	if (wk->results.nr)
@@ -197,13 +191,14 @@ static void close_fds(const int *fds, unsigned nr)
 		close(fds[i]);
 }
 
-void proc_worker_main(struct engine *engine, unsigned index, int sock, pid_t parent)
+void proc_worker_main(const struct pcopy_opts *opts, struct progress *progress, unsigned index,
+		      int sock, pid_t parent)
 {
 	struct worker *wk;
 
 	worker_setup(sock, parent);
 	wk = xcalloc(1, sizeof(*wk));
-	worker_ctx_init(&wk->ctx, engine, index);
+	worker_ctx_init(&wk->ctx, opts, progress, index);
 	wk->in = xmalloc(PROTO_MSG_MAX);
 	wk->out = xmalloc(PROTO_MSG_MAX);
 	wk->bytes_sent = bytes_counted(wk);
@@ -221,7 +216,7 @@ void proc_worker_main(struct engine *engine, unsigned index, int sock, pid_t par
 		if (proto_batch_parse(wk->in, (size_t)n, nr_fds, &wk->view) < 0)
 			_exit(PROC_EXIT_PROTO);
 		place_dirs(wk, fds);
-		wk->flushed_ns = now_ns();
+		wk->flushed_ns = clock_coarse_ns();
 		run_batch(wk);
 		close_fds(fds, nr_fds);
 	}
