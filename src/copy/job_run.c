@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -308,6 +310,57 @@ static int make_symlink(int dirfd, const char *name, void *target)
 	return symlinkat(target, dirfd, name) == 0 ? 0 : neg_errno();
 }
 
+/* A symlink or special file to make, and the metadata it gets. */
+struct made {
+	int (*make)(int dirfd, const char *name, void *arg);
+	void *arg;
+	const struct pcopy_opts *opts;
+	struct xattr_scratch *xattr; /* the worker's buffers */
+	const struct job *job;       /* its source: xattrs and ACLs to copy */
+	int meta_err; /* from meta_apply_at(): reported, not fatal */
+};
+
+static int make_with_meta(int dirfd, const char *name, void *arg)
+{
+	struct made *m = arg;
+	int err = m->make(dirfd, name, m->arg);
+
+	if (!err)
+		m->meta_err = meta_apply_at(m->opts, m->xattr, m->job->dir->src_dirfd, m->job->name,
+					    dirfd, name, &m->job->st);
+	return err;
+}
+
+/*
+ * Make the entry under a temporary name with its owner, mode and times,
+ * then rename it into place (over an existing entry only when @may_exist).
+ * Made in place, a power cut between mknod/symlinkat and utimensat left the
+ * final name with the copy's time, newer than the source's, which every
+ * later -u run then kept (tests/crash/run).
+ */
+static int place_made(struct job *job, bool may_exist, struct made *m)
+{
+	int dirfd = job->dir->dst_dirfd, err = -EEXIST;
+	char tmp[NAME_MAX + 1];
+
+	if (may_exist)
+		return dest_replace_with(dirfd, job->dst_name, make_with_meta, m);
+	for (int tries = 0; tries < 100 && err == -EEXIST; tries++) {
+		dest_tmp_name(job->dst_name, tmp);
+		err = make_with_meta(dirfd, tmp, m);
+	}
+	if (err)
+		return err;
+	if (renameat2(dirfd, tmp, dirfd, job->dst_name, RENAME_NOREPLACE) == 0)
+		return 0;
+	err = neg_errno();
+	unlinkat(dirfd, tmp, 0);
+	if (err != -EINVAL && err != -ENOSYS)
+		return err;
+	/* No RENAME_NOREPLACE on this file system: in place, as cp does. */
+	return make_with_meta(dirfd, job->dst_name, m);
+}
+
 /* JOB_SYMLINK: recreate the link with the same target text. */
 static int run_symlink(struct worker_ctx *w, struct job *job)
 {
@@ -322,15 +375,14 @@ static int run_symlink(struct worker_ctx *w, struct job *job)
 	target = read_link(job->dir->src_dirfd, job->name, (size_t)job->st.st_size, &err);
 	if (!target)
 		return err;
-	err = make_symlink(job->dir->dst_dirfd, job->dst_name, target);
-	if (err == -EEXIST && may_exist)
-		err = dest_replace_with(job->dir->dst_dirfd, job->dst_name, make_symlink, target);
+	struct made m = { make_symlink, target, opts, &w->xattr, job, 0 };
+
+	err = place_made(job, may_exist, &m);
 	free(target);
 	if (err)
 		return dst_err(job, err);
 	job->published = true;
-	return dst_err(job, meta_apply_at(opts, &w->xattr, job->dir->src_dirfd, job->name,
-					 job->dir->dst_dirfd, job->dst_name, &job->st));
+	return dst_err(job, m.meta_err);
 }
 
 struct special {
@@ -359,14 +411,13 @@ static int run_special(struct worker_ctx *w, struct job *job)
 	err = job_precheck(w, job, &may_exist);
 	if (err)
 		return err > 0 ? 0 : dst_err(job, err);
-	err = make_special(job->dir->dst_dirfd, job->dst_name, &sp);
-	if (err == -EEXIST && may_exist)
-		err = dest_replace_with(job->dir->dst_dirfd, job->dst_name, make_special, &sp);
+	struct made m = { make_special, &sp, opts, &w->xattr, job, 0 };
+
+	err = place_made(job, may_exist, &m);
 	if (err)
 		return dst_err(job, err);
 	job->published = true;
-	return dst_err(job, meta_apply_at(opts, &w->xattr, job->dir->src_dirfd, job->name,
-					 job->dir->dst_dirfd, job->dst_name, &job->st));
+	return dst_err(job, m.meta_err);
 }
 
 struct link_src {

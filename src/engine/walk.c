@@ -173,6 +173,8 @@ struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const
 	dir->meta_pending = true;
 	dir->followed = follow;
 	walk_note_dst_dir(wk, dir);
+	if (!fresh && wk->opts->update && !wk->opts->dry_run)
+		dest_sweep_temps(dst_fd);
 	if (fresh && (wk->opts->verbose || wk->opts->dry_run)) {
 		char *src = dir_src_path(parent, name), *dst = dir_dst_path(parent, dst_name);
 

@@ -17,18 +17,24 @@
  * Paths come from /proc/self/fd, so an O_TMPFILE destination shows as
  * "DIR/#inode (deleted)": match its directory. Only calls made through the
  * C library are affected (not io_uring submissions).
+ *
+ * The second part (power cuts) is described below.
  */
 /* Define read and pread64 apart, whatever the build's file offset size. */
 #undef _FILE_OFFSET_BITS
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <fcntl.h>
-#include <dlfcn.h>
-#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -177,4 +183,95 @@ int openat(int dirfd, const char *name, int flags, ...)
 	va_end(ap);
 	maybe_swap(dirfd, name, flags);
 	return REAL(openat)(dirfd, name, flags, mode);
+}
+
+/*
+ * Power cuts for tests/crash/run: right before or right after the Nth call
+ * (counted in this process) of linkat, renameat/renameat2, symlinkat,
+ * mknodat or fsync of a directory, shut the destination file system down
+ * without flushing its log (FS_IOC_SHUTDOWN, as xfs_io -x -c shutdown),
+ * then die by SIGKILL (without PCOPY_CRASH_FS: only the SIGKILL).
+ *
+ *   PCOPY_CRASH_AT=linkat|renameat|symlinkat|mknodat|fsyncdir   the call
+ *   PCOPY_CRASH_N=N                           its Nth call (default 1)
+ *   PCOPY_CRASH_WHEN=before|after             (default after)
+ *   PCOPY_CRASH_FS=MOUNTPOINT                 the file system to cut
+ */
+
+#define SHIM_SHUTDOWN _IOR('X', 125, uint32_t)	/* FS_IOC_SHUTDOWN */
+#define SHIM_NOLOGFLUSH 2u
+
+static bool crash_armed(const char *call, const char *when)
+{
+	static atomic_long calls;
+	const char *at = getenv("PCOPY_CRASH_AT"), *w = getenv("PCOPY_CRASH_WHEN");
+	const char *n = getenv("PCOPY_CRASH_N");
+
+	if (!at || strcmp(at, call) || strcmp(w ? w : "after", when))
+		return false;
+	return atomic_fetch_add(&calls, 1) + 1 == (n ? atol(n) : 1);
+}
+
+static void crash_now(void)
+{
+	const char *fs = getenv("PCOPY_CRASH_FS");
+	uint32_t flags = SHIM_NOLOGFLUSH;
+	int fd = fs ? open(fs, O_RDONLY | O_DIRECTORY) : -1;
+
+	if (fd >= 0)
+		ioctl(fd, SHIM_SHUTDOWN, &flags);
+	kill(getpid(), SIGKILL);
+}
+
+/* Count and cut around one call; the "after" check sees the same count. */
+#define CRASH_AROUND(call, expr)                               \
+	do {                                                   \
+		int crash_ret, crash_errno;                    \
+		if (crash_armed(call, "before"))               \
+			crash_now();                           \
+		crash_ret = (expr);                            \
+		crash_errno = errno;                           \
+		if (crash_ret == 0 && crash_armed(call, "after")) \
+			crash_now();                           \
+		errno = crash_errno;                           \
+		return crash_ret;                              \
+	} while (0)
+
+int linkat(int olddirfd, const char *old, int newdirfd, const char *new, int flags)
+{
+	CRASH_AROUND("linkat", REAL(linkat)(olddirfd, old, newdirfd, new, flags));
+}
+
+int renameat(int olddirfd, const char *old, int newdirfd, const char *new)
+{
+	CRASH_AROUND("renameat", REAL(renameat)(olddirfd, old, newdirfd, new));
+}
+
+int renameat2(int olddirfd, const char *old, int newdirfd, const char *new, unsigned flags)
+{
+	CRASH_AROUND("renameat", REAL(renameat2)(olddirfd, old, newdirfd, new, flags));
+}
+
+int symlinkat(const char *target, int dirfd, const char *name)
+{
+	CRASH_AROUND("symlinkat", REAL(symlinkat)(target, dirfd, name));
+}
+
+int mknodat(int dirfd, const char *name, mode_t mode, dev_t dev)
+{
+	CRASH_AROUND("mknodat", REAL(mknodat)(dirfd, name, mode, dev));
+}
+
+static bool is_dir_fd(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int fsync(int fd)
+{
+	if (!is_dir_fd(fd))
+		return REAL(fsync)(fd);
+	CRASH_AROUND("fsyncdir", REAL(fsync)(fd));
 }

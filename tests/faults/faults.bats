@@ -201,6 +201,51 @@ interrupt() {
 	[ -z "$output" ]
 }
 
+# killed_at CALL N [pcopy args...]: run pcopy -a, SIGKILLed by the fault
+# shim right after its Nth CALL (tests/faults/fault_shim.c, issue 17).
+killed_at() {
+	local call=$1 n=$2
+	shift 2
+	[ -n "${FAULT_SHIM:-}" ] || skip "FAULT_SHIM not set"
+	LD_PRELOAD=$FAULT_SHIM PCOPY_CRASH_AT=$call PCOPY_CRASH_N=$n ASAN_OPTIONS=verify_asan_link_order=0 \
+		"$PCOPY" -B "$PCOPY_BACKEND" -a -j 1 "$@" || true
+}
+
+@test "SIGKILL right after a symlink or FIFO is made: a -u re-run converges to cp -a, times included" {
+	mkdir -p src/d
+	for i in 1 2 3; do
+		ln -s "target$i" "src/d/l$i"
+		mkfifo "src/d/p$i"
+	done
+	touch -h -d '2001-02-03 04:05:06' src/d/l* src/d/p*
+	cp -a src ref
+	for call in symlinkat mknodat; do
+		rm -rf dst
+		killed_at "$call" 2 -T src dst
+		run pcopy -a -u -T src dst
+		assert_status 0
+		assert_same_tree --no-atime ref dst
+		run find dst -name '.pcopy.*'
+		[ -z "$output" ]
+	done
+}
+
+@test "SIGKILL between linking a replacement under a temporary name and the rename: -u removes it" {
+	mkdir -p src dst
+	for i in 1 2 3; do echo "old $i" >dst/f$i; done
+	touch -d '2001-01-01' dst/f*
+	for i in 1 2 3; do echo "new $i" >src/f$i; done
+	cp -a src ref
+	# linkat: the O_TMPFILE file under a .pcopy.* name (the final one exists)
+	killed_at linkat 1 -T src dst
+	PCOPY_NO_TMPFILE=1 killed_at renameat 1 -T src dst
+	run pcopy -a -u -T src dst
+	assert_status 0
+	assert_same_tree --no-atime ref dst
+	run find dst -name '.pcopy.*'
+	[ -z "$output" ]
+}
+
 @test "sources that change while copied: no crash, no hang, exit 0 or 1" {
 	mkdir -p src/grow src/gone
 	for i in $(seq 1 200); do echo "$i" >src/grow/f$i; echo "$i" >src/gone/g$i; done

@@ -113,6 +113,9 @@ struct uring_worker {
 	struct ufile *files;      /* max_files entries; owned */
 	struct ufile *free_files;
 	struct ufile *wait_head, *wait_tail; /* files waiting for a block */
+	unsigned long fail_cqe_at; /* test hook: fail this completion (1-based) */
+	unsigned long nr_cqes;     /* completions reaped, for the hook */
+	int fail_cqe_errno;
 };
 
 /* Bytes per block: the largest read or write one operation does. */
