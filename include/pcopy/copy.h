@@ -116,6 +116,13 @@ bool job_chunk_account(struct job *job, int err, bool shrunk);
  */
 bool job_is_dst_err(const struct worker_ctx *w, int err);
 
+/*
+ * JOB_FILE whose destination is an existing FIFO or device (job_precheck
+ * set job->dst_in_place): open it and write into it, as cp does. Opens the
+ * source itself; returns the job's result.
+ */
+int job_run_in_place(struct worker_ctx *w, struct job *job);
+
 /* JOB_HARDLINK needs no worker state: the engine runs parked links inline. */
 int job_run_hardlink(struct job *job);
 

@@ -75,6 +75,8 @@ struct job {
 				 worker (process backend; struct file_task) */
 	bool published;       /* the destination name now holds this entry */
 	bool err_dst;         /* the error was on the destination side: name it */
+	bool dst_in_place;    /* JOB_FILE onto an existing FIFO or device: written into */
+	bool dst_masked;      /* created without group/other bits until the owner is set */
 	unsigned char skipped; /* set by the run: PC_SKIPPED_* counter, or 0 */
 	struct job *next;     /* free for the current owner's queue */
 };

@@ -204,6 +204,11 @@ static void submit_chunked(struct walker *wk, struct job *job)
 		engine_job_done(wk->engine, job, err > 0 ? 0 : err);
 		return;
 	}
+	/* A FIFO or device is written into in order: one job, not chunks. */
+	if (job->dst_in_place) {
+		submit(wk, job);
+		return;
+	}
 	src_fd = job_open_source(job);
 	if (src_fd < 0) {
 		engine_job_done(wk->engine, job, src_fd);

@@ -2,7 +2,7 @@
 /*
  * A worker process of the process backend: it receives batches of jobs with
  * the directory descriptors they need, runs them with the shared job code
- * (engine_run_job) and sends the results and the bytes written back.
+ * (job_run) and sends the results and the bytes written back.
  */
 #include <errno.h>
 #include <fcntl.h>
