@@ -43,6 +43,14 @@ int dest_replace_with(int dirfd, const char *name, int (*make)(int dirfd, const 
 							       void *arg),
 		      void *arg);
 
+/*
+ * Remove from the existing destination directory @dirfd the temporaries
+ * (".pcopy.<name>.<hex>") that a run killed by SIGKILL or a power cut left
+ * between making a named temporary and renaming it. Called by -u runs,
+ * the way to finish an interrupted copy, before the directory is filled.
+ */
+void dest_sweep_temps(int dirfd);
+
 /* Generate a temporary name for @name into @buf (NAME_MAX + 1 bytes). */
 void dest_tmp_name(const char *name, char *buf);
 

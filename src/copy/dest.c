@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Atomic placement: unnamed or hidden temporaries, then link or rename. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -214,4 +215,32 @@ int dest_replace_with(int dirfd, const char *name, int (*make)(int dirfd, const 
 		unlinkat(dirfd, tmp, 0);
 	}
 	return err;
+}
+
+/* Is @name one of dest_tmp_name()'s (or the mpi backend's): ".pcopy.*.<6-12 hex>"? */
+static bool is_temp_name(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	size_t n;
+
+	if (strncmp(name, ".pcopy.", 7) || dot < name + 7)
+		return false;
+	n = strlen(dot + 1);
+	return n >= 6 && n <= 12 && strspn(dot + 1, "0123456789abcdef") == n;
+}
+
+void dest_sweep_temps(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		close_quietly(fd);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (e->d_type != DT_DIR && is_temp_name(e->d_name))
+			unlinkat(dirfd, e->d_name, 0);
+	closedir(d);
 }

@@ -6,8 +6,9 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "pcopy/engine.h"
+#include "pcopy/copy.h"
 #include "pcopy/report.h"
+#include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/verify.h"
 
@@ -33,7 +34,7 @@ static int hash_fd(struct worker_ctx *w, XXH3_state_t *state, int fd, uint64_t s
 			break; /* shorter than expected: the digests will differ */
 		XXH3_128bits_update(state, buf, (size_t)n);
 		off += (uint64_t)n;
-		if (engine_stopping(w->engine))
+		if (stop_requested())
 			return -EINTR;
 	}
 	return 0;

@@ -20,6 +20,7 @@
 #include "pcopy/report.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
+#include "pcopy/stop.h"
 #include "engine/walk_internal.h"
 
 /* Is @st (a source directory) @dirfd itself or one of its ancestors? */
@@ -287,7 +288,7 @@ void walker_init(struct walker *wk, struct engine *engine, struct backend *backe
 		.euid = geteuid(),
 		.egid = getegid(),
 	};
-	worker_ctx_init(&wk->w, engine, opts->jobs);
+	worker_ctx_init(&wk->w, opts, engine_progress(engine), opts->jobs);
 	wk->dir_budget = walk_dir_budget(opts);
 	if (opts->nr_excludes)
 		wk->excludes = exclude_new(opts->excludes, opts->nr_excludes);
@@ -323,7 +324,7 @@ void walk_operands(struct walker *wk)
 		}
 		root = make_root(wk, opts->dest, display);
 		free(display);
-		for (size_t i = 0; root && i < opts->nr_sources && !engine_stopping(wk->engine); i++) {
+		for (size_t i = 0; root && i < opts->nr_sources && !stop_requested(); i++) {
 			char *name = base_name(opts->sources[i]);
 
 			walk_operand(wk, root, opts->sources[i], name, NULL,
