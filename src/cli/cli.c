@@ -595,7 +595,6 @@ static void refuse_if(bool cond, const char *what)
  */
 static void refuse_unsupported(const struct pcopy_opts *o)
 {
-	refuse_if(o->interactive, "-i");
 	refuse_if(o->backup != BACKUP_NONE, "--backup");
 	refuse_if(o->remove_destination, "--remove-destination");
 	refuse_if(o->hard_link, "--link");
@@ -612,6 +611,7 @@ static void refuse_unsupported(const struct pcopy_opts *o)
 	die("--backend=mpi: this pcopy was built without MPI (meson setup -Dmpi=enabled)");
 #endif
 	refuse_if(o->deref == DEREF_ALWAYS, "-L with --backend=mpi");
+	refuse_if(o->interactive, "-i with --backend=mpi");
 	refuse_if(o->dry_run, "--dry-run with --backend=mpi");
 }
 

@@ -90,6 +90,10 @@ bool walk_is_excluded(struct walker *wk, struct dir_node *dir, const char *name,
 void walk_tree(struct walker *wk, struct dir_node *top);
 int walk_open_dst_dir(struct dir_node *parent, const char *name, bool *fresh, bool dry_run);
 
+/* walk_prompt.c: -i. False when the user kept the existing destination. */
+bool walk_prompt_overwrite(struct walker *wk, struct dir_node *dir, const char *name,
+			   const char *dst_name, const struct stat *st);
+
 /* walk_fds.c: staying within the descriptor limit. */
 unsigned walk_dir_budget(const struct pcopy_opts *opts);
 void walk_ensure_fd_room(struct walker *wk);
