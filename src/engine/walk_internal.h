@@ -94,6 +94,20 @@ int walk_open_dst_dir(struct dir_node *parent, const char *name, bool *fresh, bo
 bool walk_prompt_overwrite(struct walker *wk, struct dir_node *dir, const char *name,
 			   const char *dst_name, const struct stat *st);
 
+/*
+ * walk_backup.c: --backup and --remove-destination before a non-directory
+ * is scheduled. False when the entry must not be copied (reported).
+ */
+bool walk_prepare_dest(struct walker *wk, struct dir_node *dir, const char *name,
+		       const char *dst_name, const struct stat *st);
+/*
+ * An operand that is its own destination (same inode): 0 when that is
+ * cp's "are the same file" error, -1 when an error was reported, 1 to copy,
+ * from the backup in *backup_src (malloc'd) when it is not NULL.
+ */
+int walk_backup_same_file(struct walker *wk, struct dir_node *root, const char *src,
+			  const char *dst_name, const struct stat *st, char **backup_src);
+
 /* walk_fds.c: staying within the descriptor limit. */
 unsigned walk_dir_budget(const struct pcopy_opts *opts);
 void walk_ensure_fd_room(struct walker *wk);

@@ -125,7 +125,15 @@ static void walk_operand(struct walker *wk, struct dir_node *root, const char *s
 			return;
 		if (fstatat(root->dst_dirfd, dst_name, &dst, 0) == 0 && dst.st_dev == st.st_dev &&
 		    dst.st_ino == st.st_ino) {
-			report_error(wk->progress, src, -PCOPY_ESAME_FILE);
+			char *backup_src;
+			int go = walk_backup_same_file(wk, root, src, dst_name, &st, &backup_src);
+
+			if (!go)
+				report_error(wk->progress, src, -PCOPY_ESAME_FILE);
+			if (go > 0)
+				walk_submit_entry(wk, root, backup_src ? backup_src : src, dst_name,
+						  &st, follow);
+			free(backup_src);
 			return;
 		}
 		walk_submit_entry(wk, root, src, dst_name, &st, follow);

@@ -248,7 +248,7 @@ bad_word() {
 @test "abbreviations of every enumerated argument are accepted, as GNU argmatch does" {
 	local args
 	for args in --preserve=link,mo,ti,own,x --no-preserve=l --sparse=al --sparse=n \
-		--reflink=au --update=o \
+		--reflink=au --backup=num --backup=t --backup=ni --backup=ne --update=o \
 		--update=al --update=no --progress=p -Bth --backend=proc --summary=j; do
 		rm -rf dst
 		run --separate-stderr "$PCOPY" $args src dst
@@ -346,4 +346,17 @@ bad_word() {
 	[ "$status" -eq 0 ]
 	cmp src/file dir/src/file
 	cmp file dir/file
+}
+
+@test "abbreviations of cp's long options mean cp's option, even where pcopy's make them ambiguous" {
+	local args
+	# --b: --backup (and --backend); --f: --force (and --fsync); --u: --update
+	# (and --usage); --pr: --preserve (and --progress); --su: --suffix (and --summary).
+	for args in --b=simple --ba --f --u --pr=mode --su=.x --backe=thread; do
+		rm -rf dst
+		run --separate-stderr "$PCOPY" $args src dst
+		echo "$args: $stderr"
+		[ "$status" -eq 0 ]
+		[ -f dst/file ]
+	done
 }
