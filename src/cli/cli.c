@@ -188,6 +188,7 @@ struct cli_state {
 	const char *version_control; /* --backup=CONTROL, or NULL */
 	bool require_context;       /* --preserve=context given explicitly */
 	bool set_context;           /* -Z or --context */
+	bool deref_set;             /* -a, -d, -P, -H or -L given */
 	const char *context;        /* --context=CTX */
 };
 
@@ -573,6 +574,9 @@ static void check_cp_options(struct cli_state *cs)
 		usage_exit(EXIT_CP_USAGE, "options --backup and --no-clobber are mutually exclusive");
 	if (o->reflink == REFLINK_ALWAYS && o->sparse != SPARSE_AUTO)
 		usage_exit(EXIT_CP_USAGE, "--reflink can be used only with --sparse=auto");
+	/* cp -l follows symlinks unless told otherwise, even with -R. */
+	if (o->hard_link && !cs->deref_set)
+		o->deref = DEREF_ALWAYS;
 	o->backup = backup_type(cs);
 	o->backup_suffix = backup_suffix(o->backup_suffix);
 	o->no_clobber = cs->inter == INTER_ALWAYS_NO || cs->inter == INTER_SKIP;
@@ -595,8 +599,6 @@ static void refuse_if(bool cond, const char *what)
  */
 static void refuse_unsupported(const struct pcopy_opts *o)
 {
-	refuse_if(o->hard_link, "--link");
-	refuse_if(o->symbolic_link, "--symbolic-link");
 	refuse_if(o->attributes_only, "--attributes-only");
 	refuse_if(o->copy_contents, "--copy-contents");
 	refuse_if(o->parents, "--parents");
@@ -610,6 +612,8 @@ static void refuse_unsupported(const struct pcopy_opts *o)
 #endif
 	refuse_if(o->deref == DEREF_ALWAYS, "-L with --backend=mpi");
 	refuse_if(o->interactive, "-i with --backend=mpi");
+	refuse_if(o->hard_link, "-l with --backend=mpi");
+	refuse_if(o->symbolic_link, "-s with --backend=mpi");
 	refuse_if(o->dry_run, "--dry-run with --backend=mpi");
 }
 
@@ -688,6 +692,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		return 0;
 	}
+	if (key > 0 && key < 256 && strchr("adPHL", key))
+		cs->deref_set = true;
 	if (parse_switch(key, o) == 0 || parse_overwrite(key, arg, cs) == 0)
 		return 0;
 	return parse_valued(key, arg, o);

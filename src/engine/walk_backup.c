@@ -154,8 +154,10 @@ int walk_backup_same_file(struct walker *wk, struct dir_node *root, const char *
 	int err;
 
 	*backup_src = NULL;
-	/* A symlink to the source is removed, not followed (as cp). */
-	if (o->remove_destination && fstatat(root->dst_dirfd, dst_name, &lst,
+	if (o->hard_link)
+		return 1; /* cp -l: already linked, nothing to do */
+	/* A symlink to the source is removed or replaced, not followed (as cp). */
+	if ((o->remove_destination || o->symbolic_link) && fstatat(root->dst_dirfd, dst_name, &lst,
 					     AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode))
 		return 1;
 	if (o->backup == BACKUP_NONE)

@@ -108,6 +108,10 @@ bool walk_prepare_dest(struct walker *wk, struct dir_node *dir, const char *name
 int walk_backup_same_file(struct walker *wk, struct dir_node *root, const char *src,
 			  const char *dst_name, const struct stat *st, char **backup_src);
 
+/* walk_link.c: -l and -s. True when the entry was linked (or failed, reported). */
+bool walk_link_entry(struct walker *wk, struct dir_node *dir, const char *name,
+		     const char *dst_name, const struct stat *st, bool follow);
+
 /* walk_fds.c: staying within the descriptor limit. */
 unsigned walk_dir_budget(const struct pcopy_opts *opts);
 void walk_ensure_fd_room(struct walker *wk);
