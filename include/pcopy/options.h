@@ -86,6 +86,7 @@ enum backup_type {
 
 struct pcopy_opts {
 	unsigned preserve;          /* PRESERVE_* bits */
+	bool explicit_no_preserve_mode; /* --no-preserve=mode (or all) was given */
 	enum deref_mode deref;      /* symlink handling for sources */
 	bool force;                 /* -f: replace unwritable destination files */
 	bool no_clobber;            /* -n, --update=none: never overwrite an existing file */

@@ -478,9 +478,13 @@ static error_t parse_valued(int key, char *arg, struct pcopy_opts *o)
 	case OPT_PRESERVE:
 		o->preserve |= arg ? parse_attr_list("--preserve", arg) : PRESERVE_CP_P;
 		break;
-	case OPT_NO_PRESERVE:
-		o->preserve &= ~parse_attr_list("--no-preserve", arg);
+	case OPT_NO_PRESERVE: {
+		unsigned bits = parse_attr_list("--no-preserve", arg);
+
+		o->preserve &= ~bits;
+		o->explicit_no_preserve_mode |= bits & PRESERVE_MODE;
 		break;
+	}
 	case OPT_REFLINK:
 		o->reflink = arg ? argmatch("--reflink", arg, reflink_words) : REFLINK_ALWAYS;
 		break;
@@ -601,9 +605,6 @@ static void refuse_unsupported(const struct pcopy_opts *o)
 {
 	refuse_if(o->attributes_only, "--attributes-only");
 	refuse_if(o->copy_contents, "--copy-contents");
-	refuse_if(o->parents, "--parents");
-	refuse_if(o->strip_trailing_slashes, "--strip-trailing-slashes");
-	refuse_if(o->keep_directory_symlink, "--keep-directory-symlink");
 	refuse_if(o->debug, "--debug");
 	if (o->backend != BACKEND_MPI)
 		return;
@@ -614,6 +615,8 @@ static void refuse_unsupported(const struct pcopy_opts *o)
 	refuse_if(o->interactive, "-i with --backend=mpi");
 	refuse_if(o->hard_link, "-l with --backend=mpi");
 	refuse_if(o->symbolic_link, "-s with --backend=mpi");
+	refuse_if(o->parents, "--parents with --backend=mpi");
+	refuse_if(o->keep_directory_symlink, "--keep-directory-symlink with --backend=mpi");
 	refuse_if(o->dry_run, "--dry-run with --backend=mpi");
 }
 
@@ -633,6 +636,13 @@ static void require_directory(const char *path)
 		usage_error("target %s: %s", q(path), strerror(err));
 }
 
+static bool is_directory(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* Check the operand count against -t/-T and split operands into sources and dest. */
 static void set_operands(struct cli_state *cs)
 {
@@ -649,6 +659,8 @@ static void set_operands(struct cli_state *cs)
 	if (n > 2 && o->no_target_dir)
 		usage_error("extra operand %s", q(cs->operands[2]));
 
+	if (o->parents && !o->target_dir && n == 2 && !is_directory(cs->operands[1]))
+		usage_exit(EXIT_CP_USAGE, "with --parents, the destination must be a directory");
 	if (o->target_dir) {
 		require_directory(o->target_dir);
 		o->dest = o->target_dir;
@@ -657,6 +669,13 @@ static void set_operands(struct cli_state *cs)
 			require_directory(cs->operands[n - 1]);
 		o->dest = cs->operands[--n];
 	}
+	/* As cp: only sources copied into a directory lose their slashes. */
+	if (o->strip_trailing_slashes &&
+	    (o->target_dir || n > 1 || (!o->no_target_dir && is_directory(o->dest))))
+		for (size_t i = 0; i < n; i++)
+			for (size_t len = strlen(cs->operands[i]);
+			     len > 1 && cs->operands[i][len - 1] == '/';)
+				cs->operands[i][--len] = '\0';
 	o->sources = xmalloc(n * sizeof(*o->sources));
 	memcpy(o->sources, cs->operands, n * sizeof(*o->sources));
 	o->nr_sources = n;

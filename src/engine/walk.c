@@ -147,6 +147,8 @@ struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const
 	do
 		dst_fd = walk_open_dst_dir(parent, dst_name, &fresh, wk->opts->dry_run);
 	while (dst_fd < 0 && job_fd_retry(dst_fd, &tries));
+	if (dst_fd == -PCOPY_EOVERWRITE_NONDIR && wk->opts->keep_directory_symlink)
+		dst_fd = walk_open_dir_symlink(parent, dst_name);
 	if (dst_fd < 0 && !(fresh && wk->opts->dry_run)) {
 		char *path = dir_dst_path(parent, dst_name);
 

@@ -77,6 +77,18 @@ void walker_init(struct walker *wk, struct engine *engine, struct backend *backe
 		 struct hardlink_map *links);
 void walker_release(struct walker *wk);
 void walk_operands(struct walker *wk);
+/* Copy the operand @src (relative to @root's source) to @dst_name in @root. */
+void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
+		  const char *dst_name, const char *dst_slashed);
+
+/*
+ * walk_parents.c: --keep-directory-symlink, the destination directory @name
+ * of @parent through a symlink; -PCOPY_EOVERWRITE_NONDIR if it is not one.
+ */
+int walk_open_dir_symlink(struct dir_node *parent, const char *name);
+
+/* walk_parents.c: --parents, the operand @src below its directories in @root. */
+void walk_parents_operand(struct walker *wk, struct dir_node *root, const char *src);
 
 /* walk.c: the tree. */
 void walk_report(struct walker *wk, struct dir_node *dir, const char *name, int err);

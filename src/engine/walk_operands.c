@@ -101,14 +101,14 @@ static struct dir_node *make_root(struct walker *wk, const char *path, const cha
  * destination operand when it ended with '/', which only a directory may
  * be copied to (as cp: "cannot create regular file 'x/': Not a directory").
  */
-static void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
-			 const char *dst_name, const char *dst_slashed)
+void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
+		  const char *dst_name, const char *dst_slashed)
 {
 	bool follow = wk->opts->deref != DEREF_NEVER;
 	struct stat st, dst;
 	struct dir_node *top;
 
-	if (fstatat(AT_FDCWD, src, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
+	if (fstatat(root->src_dirfd, src, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
 		report_error(wk->progress, src, neg_errno());
 		return;
 	}
@@ -206,7 +206,10 @@ void walk_operands(struct walker *wk)
 		for (size_t i = 0; root && i < opts->nr_sources && !engine_stopping(wk->engine); i++) {
 			char *name = base_name(opts->sources[i]);
 
-			walk_operand(wk, root, opts->sources[i], name, NULL);
+			if (opts->parents)
+				walk_parents_operand(wk, root, opts->sources[i]);
+			else
+				walk_operand(wk, root, opts->sources[i], name, NULL);
 			free(name);
 		}
 	} else {
