@@ -74,6 +74,8 @@ struct job {
 	bool published;       /* the destination name now holds this entry */
 	bool err_dst;         /* the error was on the destination side: name it */
 	unsigned char skipped; /* set by the run: PC_SKIPPED_* counter, or 0 */
+	bool keep_dst_mode;   /* replacing a regular file without -p: keep its mode, */
+	mode_t dst_mode;      /* these bits, as cp (which writes into it) does */
 	struct job *next;     /* free for the current owner's queue */
 };
 

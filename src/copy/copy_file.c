@@ -71,6 +71,61 @@ static bool all_zero(const char *p, size_t n)
 	return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
 }
 
+/* pwrite all of @buf[0..@n) at @off. */
+static int write_all(struct worker_ctx *w, int dst_fd, const char *buf, size_t n, uint64_t off)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t m = pwrite(dst_fd, buf + done, n - done, (off_t)(off + done));
+
+		if (m < 0) {
+			if (errno == EINTR)
+				continue;
+			w->err_on_dst = true;
+			return neg_errno();
+		}
+		done += (size_t)m;
+	}
+	return 0;
+}
+
+/* The granularity of --sparse=always: cp looks for zeros block by block. */
+#define HOLE_BLOCK 4096
+
+/*
+ * --sparse=always: write @buf[0..@n) at @off but leave out every all-zero
+ * block, so that those become holes (the caller sized the file).
+ */
+static int write_sparse(struct worker_ctx *w, int dst_fd, const char *buf, size_t n, uint64_t off)
+{
+	size_t pos = 0;
+
+	while (pos < n) {
+		size_t start, len;
+		int err;
+
+		/* Align on the file offset, so that the holes are whole blocks. */
+		len = HOLE_BLOCK - (size_t)((off + pos) % HOLE_BLOCK);
+		if (len > n - pos)
+			len = n - pos;
+		if (all_zero(buf + pos, len)) {
+			pos += len;
+			continue;
+		}
+		start = pos;
+		pos += len;
+		while (pos < n) {
+			len = n - pos < HOLE_BLOCK ? n - pos : HOLE_BLOCK;
+			if (all_zero(buf + pos, len))
+				break;
+			pos += len;
+		}
+		err = write_all(w, dst_fd, buf + start, pos - start, off + start);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /*
  * Copy with pread/pwrite through the worker's buffer. With --sparse=always
  * zero blocks are skipped so that they become holes (the caller sized the
@@ -84,6 +139,7 @@ static int copy_rw(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, u
 	while (off < end) {
 		size_t want = end - off < WORKER_BUF_SIZE ? end - off : WORKER_BUF_SIZE;
 		ssize_t n = pread(src_fd, w->buf, want, (off_t)off);
+		int err;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -94,20 +150,10 @@ static int copy_rw(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, u
 			*shrunk = true;
 			return 0;
 		}
-		if (!(make_holes && all_zero(w->buf, (size_t)n))) {
-			for (ssize_t done = 0; done < n;) {
-				ssize_t m = pwrite(dst_fd, w->buf + done, (size_t)(n - done),
-						   (off_t)(off + done));
-
-				if (m < 0) {
-					if (errno == EINTR)
-						continue;
-					w->err_on_dst = true;
-					return neg_errno();
-				}
-				done += m;
-			}
-		}
+		err = make_holes ? write_sparse(w, dst_fd, w->buf, (size_t)n, off)
+				 : write_all(w, dst_fd, w->buf, (size_t)n, off);
+		if (err)
+			return err;
 		off += (uint64_t)n;
 		progress_count(p, PC_BYTES, (uint64_t)n);
 		if (engine_stopping(w->engine))

@@ -55,6 +55,20 @@ static bool is_up_to_date(const struct stat *src, const struct stat *dst)
 	return !S_ISREG(src->st_mode) || dst->st_size == src->st_size;
 }
 
+/* cp writes into an existing file, which keeps its mode unless -p: so does its replacement. */
+static void job_note_dst_mode(const struct pcopy_opts *opts, struct job *job,
+			      const struct stat *dst)
+{
+	job->keep_dst_mode = S_ISREG(dst->st_mode) && S_ISREG(job->st.st_mode) &&
+			     !(opts->preserve & PRESERVE_MODE);
+	job->dst_mode = dst->st_mode & 0777;
+}
+
+mode_t job_dest_mode(const struct pcopy_opts *opts, const struct job *job)
+{
+	return job->keep_dst_mode ? job->dst_mode : meta_create_mode(opts, &job->st);
+}
+
 int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
 {
 	const struct pcopy_opts *opts = engine_opts(w->engine);
@@ -66,6 +80,7 @@ int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
 	if (fstatat(job->dir->dst_dirfd, job->dst_name, &dst, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : neg_errno();
 	*may_exist = true;
+	job_note_dst_mode(opts, job, &dst);
 	if (S_ISDIR(dst.st_mode))
 		return -PCOPY_EOVERWRITE_DIR;
 	if (dst.st_dev == job->st.st_dev && dst.st_ino == job->st.st_ino)
@@ -122,8 +137,8 @@ int job_create_dest(const struct pcopy_opts *opts, struct job *job, char **tmp_n
 	int fd;
 
 	do
-		fd = dest_create_tmp(job->dir->dst_dirfd, job->dst_name,
-				     meta_create_mode(opts, &job->st), tmp_name);
+		fd = dest_create_tmp(job->dir->dst_dirfd, job->dst_name, job_dest_mode(opts, job),
+				     tmp_name);
 	while (fd < 0 && job_fd_retry(fd, &tries));
 	return fd;
 }

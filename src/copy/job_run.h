@@ -4,8 +4,10 @@
 #define PCOPY_JOB_RUN_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct job;
+struct pcopy_opts;
 struct worker_ctx;
 
 /*
@@ -15,6 +17,8 @@ struct worker_ctx;
  * (-n, -u; job->skipped says why), or a negative error.
  */
 int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist);
+/* The mode a new destination file of @job is created with (after job_precheck). */
+mode_t job_dest_mode(const struct pcopy_opts *opts, const struct job *job);
 
 /* Open @job's source for reading: never a FIFO's blocking open. */
 int job_open_source(struct job *job);

@@ -354,8 +354,10 @@ struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kin
 	/* Slots: one per worker, one for the walker, one for the engine. */
 	engine->progress = progress_new(opts, opts->jobs + 2, label ? label : ops->name, NULL);
 	progress_bind_slot(engine->progress, opts->jobs);
+	/* Names are counted against st_nlink only when no symlink is followed: a
+	 * followed one is a name st_nlink does not count. */
 	if (opts->preserve & PRESERVE_LINKS)
-		engine->links = hardlink_map_new(engine, opts->deref != DEREF_ALWAYS);
+		engine->links = hardlink_map_new(engine, opts->deref == DEREF_NEVER);
 	engine->backend = ops->start(engine, opts, &err);
 	if (!engine->backend)
 		die("cannot start the %s backend: %s", ops->name, strerror(-err));

@@ -241,7 +241,8 @@ static void submit_chunked(struct walker *wk, struct job *job)
  */
 static bool claim_link(struct walker *wk, struct job *job)
 {
-	bool follow_all = wk->opts->deref == DEREF_ALWAYS;
+	/* A followed symlink (-L, or an -H operand) may be another name of a file. */
+	bool follow_all = wk->opts->deref == DEREF_ALWAYS || job->follow;
 
 	if (!wk->links || (job->st.st_nlink < 2 && !follow_all))
 		return false;

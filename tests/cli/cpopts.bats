@@ -329,3 +329,59 @@ scene_slash() {
 	run pcopy -R --keep-directory-symlink d/. dst/x
 	[ "$status" -eq 1 ]
 }
+
+scene_modes() {
+	touch a b
+	chmod 600 b
+	mkdir -p d2
+	chmod 705 d2
+	[ -p fifo ] || mkfifo fifo
+	touch e
+	chmod 731 e
+}
+
+@test "--no-preserve=mode: new files 0666 and directories 0777 minus the umask; existing files keep theirs (preserve-mode.sh)" {
+	same_as_cp scene_modes --no-preserve=mode b c
+	same_as_cp scene_modes --no-preserve=mode a b
+	same_as_cp scene_modes --no-preserve=mode -R d2 d3
+	same_as_cp scene_modes -a --no-preserve=mode fifo fifo_copy
+	same_as_cp scene_modes --no-preserve=mode --preserve=all b g
+	same_as_cp scene_modes --preserve=ownership e h
+}
+
+@test "-a --no-preserve=mode under umask 077 (link-preserve.sh)" {
+	umask 077
+	same_as_cp scene_modes -a --no-preserve=mode e f
+}
+
+@test "a file copied onto an existing one keeps the existing file's mode, as cp" {
+	scene_keep() { echo new >n; chmod 644 n; echo old >o; chmod 600 o; }
+	same_as_cp scene_keep n o
+	same_as_cp scene_keep -p n o
+}
+
+@test "--sparse=always makes holes of zero blocks even when the source has none (sparse-2.sh)" {
+	printf x >k
+	dd bs=1k seek=1 of=k count=255 </dev/zero 2>/dev/null
+	cp --reflink=never --sparse=always k k_cp
+	pcopy --reflink=never --sparse=always k k_out
+	cmp k k_out
+	echo "blocks: source $(stat -c %b k), cp $(stat -c %b k_cp), pcopy $(stat -c %b k_out)"
+	[ "$(stat -c %b k_out)" -le "$(stat -c %b k_cp)" ]
+	# And a file whose zeros are not block aligned, in chunks.
+	head -c 100000 /dev/urandom >r
+	dd bs=1 seek=300000 of=r count=0 2>/dev/null
+	cat r r r r >big
+	pcopy --sparse=always --chunk-size=64K big big_out
+	cmp big big_out
+	[ "$(stat -c %b big_out)" -lt "$(stat -c %b big)" ]
+}
+
+@test "--preserve=links with -H and -L: a followed symlink is another name of its file (link-preserve.sh)" {
+	scene_h() { touch a; ln -sf a b; mkdir -p c; }
+	same_as_cp scene_h --preserve=links -R -H a b c
+	[ "$(stat -c %i out/c/a)" = "$(stat -c %i out/c/b)" ]
+	scene_l() { mkdir -p d; touch d/a; ln -sf a d/b; }
+	same_as_cp scene_l --preserve=links -R -L d c
+	[ "$(stat -c %i out/c/a)" = "$(stat -c %i out/c/b)" ]
+}

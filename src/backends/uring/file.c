@@ -412,7 +412,7 @@ static void file_open(struct uring_worker *u, struct ufile *f)
 	}
 	sqe = uring_get_sqe(u);
 	io_uring_prep_openat(sqe, job->dir->dst_dirfd, ".", TMPFILE_FLAGS,
-			     meta_create_mode(u->opts, &job->st));
+			     job_dest_mode(u->opts, job));
 	sqe_tag(sqe, f, UOP_OPEN_DST);
 	f->nr_ops++;
 }
