@@ -124,6 +124,10 @@ int walk_backup_same_file(struct walker *wk, struct dir_node *root, const char *
 bool walk_link_entry(struct walker *wk, struct dir_node *dir, const char *name,
 		     const char *dst_name, const struct stat *st, bool follow);
 
+/* walk_attr.c: --attributes-only. True when the entry was handled here. */
+bool walk_attr_only_entry(struct walker *wk, struct dir_node *dir, const char *name,
+			  const char *dst_name, const struct stat *st, bool follow);
+
 /* walk_fds.c: staying within the descriptor limit. */
 unsigned walk_dir_budget(const struct pcopy_opts *opts);
 void walk_ensure_fd_room(struct walker *wk);

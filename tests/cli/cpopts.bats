@@ -385,3 +385,30 @@ scene_modes() {
 	same_as_cp scene_l --preserve=links -R -L d c
 	[ "$(stat -c %i out/c/a)" = "$(stat -c %i out/c/b)" ]
 }
+
+scene_attr() {
+	printf 1 >file1
+	printf 2 >file2
+	chmod 600 file1
+	touch -d 2001-01-01 file1
+	ln -f file2 link2
+	ln -sf file1 sym1
+	[ -p ff ] || mkfifo ff
+	mkdir -p dd
+	echo x >dd/f
+}
+
+@test "--attributes-only: empty new files, existing files keep their data and inode (attr-existing.sh)" {
+	same_as_cp scene_attr --attributes-only file1 new
+	same_as_cp scene_attr --attributes-only file1 file2
+	same_as_cp scene_attr -a --attributes-only file1 file2
+	[ "$(stat -c %h out/file2)" -eq 2 ]
+	[ "$(stat -c '%a %Y' out/file2)" = "$(stat -c '%a %Y' ref/file2)" ]
+	same_as_cp scene_attr -R --attributes-only dd de
+}
+
+@test "--attributes-only: a symlink or FIFO onto an existing file is an error, unless --remove-destination" {
+	same_as_cp scene_attr -a --attributes-only sym1 file2
+	same_as_cp scene_attr -a --attributes-only ff file2
+	same_as_cp scene_attr -a --remove-destination --attributes-only sym1 file2
+}

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+/*
+ * --attributes-only: no data is copied, so there is nothing to schedule.
+ * The walker creates an empty file (or opens the existing one in place, as
+ * cp does: its data and its other names stay) and applies the attributes
+ * --preserve selects; the same on every backend.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/walk_internal.h"
+#include "pcopy/job.h"
+#include "pcopy/meta.h"
+#include "pcopy/options.h"
+#include "pcopy/progress.h"
+#include "pcopy/quote.h"
+#include "pcopy/report.h"
+#include "pcopy/util.h"
+
+/* cp's words for a non-file it will not put over an existing entry. */
+static void walk_attr_exists(struct walker *wk, struct dir_node *dir, const char *dst_name,
+			     const struct stat *st)
+{
+	const char *what = S_ISLNK(st->st_mode)	   ? "symbolic link"
+			   : S_ISFIFO(st->st_mode) ? "fifo"
+						   : "special file";
+	char *path = dir_dst_path(dir, dst_name), *q = quote_name(path, true);
+	size_t size = strlen(q) + 64;
+	char *msg = xmalloc(size);
+
+	snprintf(msg, size, "cannot create %s %s: %s", what, q, report_strerror(-EEXIST));
+	report_error_msg(wk->progress, NULL, -EEXIST, msg);
+	free(msg);
+	free(q);
+	free(path);
+}
+
+/* Open (or create) the destination file and give it @st's attributes. */
+static int walk_attr_apply(struct walker *wk, struct dir_node *dir, const char *name,
+			   const char *dst_name, const struct stat *st, const struct stat *dst,
+			   bool follow)
+{
+	const struct pcopy_opts *o = wk->opts;
+	int flags = O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | (dst ? 0 : O_CREAT | O_EXCL);
+	int src_fd, dst_fd, err;
+
+	src_fd = openat(dir->src_dirfd, name,
+			O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	if (src_fd < 0)
+		return neg_errno();
+	dst_fd = openat(dir->dst_dirfd, dst_name, flags, meta_create_mode(o, st));
+	if (dst_fd < 0) {
+		err = neg_errno();
+		close(src_fd);
+		return err;
+	}
+	err = meta_apply_fd(o, &wk->w.xattr, dst_fd, src_fd, st,
+			    dst ? dst->st_uid : dir->new_file_uid,
+			    dst ? dst->st_gid : dir->new_file_gid, !dst);
+	close(dst_fd);
+	close(src_fd);
+	return err;
+}
+
+bool walk_attr_only_entry(struct walker *wk, struct dir_node *dir, const char *name,
+			  const char *dst_name, const struct stat *st, bool follow)
+{
+	struct stat dst;
+	bool exists;
+	struct job *job;
+	int err = 0;
+
+	if (!wk->opts->attributes_only || wk->opts->dry_run)
+		return false;
+	exists = !dir->dst_fresh &&
+		 fstatat(dir->dst_dirfd, dst_name, &dst, AT_SYMLINK_NOFOLLOW) == 0;
+	if (exists && S_ISDIR(dst.st_mode))
+		return false; /* the copy's own "cannot overwrite directory" */
+	if (exists && !S_ISREG(st->st_mode)) {
+		walk_attr_exists(wk, dir, dst_name, st);
+		return true;
+	}
+	if (!S_ISREG(st->st_mode) || (exists && !S_ISREG(dst.st_mode)))
+		return false; /* recreated as without the option: no data either way */
+	job = job_new(JOB_FILE, dir, name, dst_name, st);
+	if (exists && wk->opts->no_clobber)
+		job->skipped = PC_SKIPPED_NO_CLOBBER;
+	else
+		err = walk_attr_apply(wk, dir, name, dst_name, st, exists ? &dst : NULL, follow);
+	job->published = !err;
+	if (err)
+		job->err_dst = true;
+	engine_job_done(wk->engine, job, err);
+	return true;
+}
