@@ -39,6 +39,7 @@ struct worker_ctx {
 	bool no_reflink;         /* FICLONE refused for this pair */
 	bool no_copy_range;      /* copy_file_range refused for this pair */
 	bool err_on_dst;         /* the last copy error was a write, not a read */
+	unsigned char how;       /* --debug: COPY_HOW_* of the file being copied */
 };
 
 #define WORKER_BUF_SIZE (1u << 20)

@@ -74,6 +74,7 @@ struct job {
 	bool published;       /* the destination name now holds this entry */
 	bool err_dst;         /* the error was on the destination side: name it */
 	unsigned char skipped; /* set by the run: PC_SKIPPED_* counter, or 0 */
+	unsigned char how;    /* --debug: COPY_HOW_* bits, how the data was copied */
 	bool keep_dst_mode;   /* replacing a regular file without -p: keep its mode, */
 	mode_t dst_mode;      /* these bits, as cp (which writes into it) does */
 	struct job *next;     /* free for the current owner's queue */
@@ -93,6 +94,7 @@ struct file_task {
 	atomic_int first_err;   /* first error of any chunk, 0 if none */
 	atomic_bool shrunk;     /* a chunk found the source shorter than seen */
 	atomic_bool err_dst;    /* the first error was the destination's */
+	atomic_uchar how;       /* --debug: COPY_HOW_* of every chunk */
 	int final_err;          /* the file's result, set by the last chunk */
 	/* MPI: other ranks write other parts of this file. The last local chunk
 	 * does not publish it; it calls shared_done() and the backend decides. */

@@ -90,6 +90,9 @@ void progress_snapshot(struct progress *p, struct progress_snapshot *snap);
  */
 void progress_verbose(struct progress *p, const char *src, const char *dst);
 
+/* --debug: one line of @text on stdout, below the bar as -v's lines are. */
+void progress_debug(struct progress *p, const char *text);
+
 /*
  * Print an error or warning line "pcopy: <quoted path>: <message>" on
  * stderr (or a {"event":"error",...} object in json mode), after clearing

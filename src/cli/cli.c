@@ -604,7 +604,6 @@ static void refuse_if(bool cond, const char *what)
 static void refuse_unsupported(const struct pcopy_opts *o)
 {
 	refuse_if(o->copy_contents, "--copy-contents");
-	refuse_if(o->debug, "--debug");
 	if (o->backend != BACKEND_MPI)
 		return;
 #ifndef PCOPY_HAVE_MPI
@@ -704,8 +703,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		check_cp_options(cs);
 		refuse_unsupported(o);
 		set_operands(cs);
+		if (o->debug) /* cp: --debug implies -v */
+			o->verbose = true;
 		if (o->quiet) { /* -q wins over -v and progress (SPEC section 8) */
 			o->verbose = false;
+			o->debug = false;
 			o->progress = PROGRESS_NONE;
 		}
 		return 0;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -47,15 +48,19 @@ int copy_try_reflink(struct worker_ctx *w, int src_fd, int dst_fd, const struct 
 
 	if (opts->reflink == REFLINK_NEVER)
 		return 1;
-	if (w->no_reflink)
+	if (w->no_reflink) {
+		w->how |= COPY_HOW_REFLINK_FAIL;
 		return opts->reflink == REFLINK_ALWAYS ? -EOPNOTSUPP : 1;
+	}
 	if (ioctl(dst_fd, FICLONE, src_fd) == 0) {
+		w->how |= COPY_HOW_REFLINK;
 		progress_count(engine_progress(w->engine), PC_BYTES, (uint64_t)src_st->st_size);
 		return 0;
 	}
 	err = neg_errno();
 	if (!is_clone_unsupported(err))
 		return err;
+	w->how |= COPY_HOW_REFLINK_FAIL;
 	w->no_reflink = true;
 	return opts->reflink == REFLINK_ALWAYS ? -EOPNOTSUPP : 1;
 }
@@ -136,6 +141,7 @@ static int copy_rw(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, u
 {
 	struct progress *p = engine_progress(w->engine);
 
+	w->how |= COPY_HOW_RW | (make_holes ? COPY_HOW_ZEROS : 0);
 	while (off < end) {
 		size_t want = end - off < WORKER_BUF_SIZE ? end - off : WORKER_BUF_SIZE;
 		ssize_t n = pread(src_fd, w->buf, want, (off_t)off);
@@ -185,8 +191,10 @@ static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t of
 
 			if (err == -EINTR)
 				continue;
-			if (is_copy_range_unsupported(err))
+			if (is_copy_range_unsupported(err)) {
 				w->no_copy_range = true;
+				w->how |= COPY_HOW_OFFLOAD_FAIL;
+			}
 			/* Either way read/write goes on from here: it works where
 			 * the in-kernel copy is refused, and when it fails too it
 			 * tells whether reading or writing failed. */
@@ -196,6 +204,7 @@ static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t of
 			*shrunk = true;
 			return 0;
 		}
+		w->how |= COPY_HOW_OFFLOAD;
 		off += (uint64_t)n;
 		progress_count(p, PC_BYTES, (uint64_t)n);
 		if (engine_stopping(w->engine))
@@ -254,7 +263,33 @@ int copy_range(struct worker_ctx *w, int src_fd, int dst_fd, const struct stat *
 	w->err_on_dst = false;
 	if (length == 0)
 		return 0;
-	if (opts->sparse == SPARSE_AUTO && copy_is_sparse(src_st))
+	if (opts->sparse == SPARSE_AUTO && copy_is_sparse(src_st)) {
+		w->how |= COPY_HOW_SEEK_HOLE;
 		return copy_sparse(w, src_fd, dst_fd, offset, end, shrunk);
+	}
 	return copy_region(w, src_fd, dst_fd, offset, end, shrunk);
+}
+
+/* coreutils' copy_debug_string() words. */
+static const char *copy_how_offload(unsigned how)
+{
+	if (how & COPY_HOW_OFFLOAD)
+		return "yes";
+	if (how & COPY_HOW_OFFLOAD_FAIL)
+		return "unsupported";
+	return how & COPY_HOW_RW ? "avoided" : "unknown";
+}
+
+const char *copy_how_string(unsigned how)
+{
+	static const char *const sparse[] = { "no", "SEEK_HOLE", "zeros", "SEEK_HOLE + zeros" };
+	static __thread char line[96];
+	const char *reflink = how & COPY_HOW_REFLINK	  ? "yes"
+			      : how & COPY_HOW_REFLINK_FAIL ? "unsupported"
+							    : "avoided";
+
+	snprintf(line, sizeof(line), "copy offload: %s, reflink: %s, sparse detection: %s",
+		 copy_how_offload(how), reflink,
+		 sparse[(how & COPY_HOW_SEEK_HOLE ? 1 : 0) | (how & COPY_HOW_ZEROS ? 2 : 0)]);
+	return line;
 }

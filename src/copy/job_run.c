@@ -201,6 +201,7 @@ static int run_file(struct worker_ctx *w, struct job *job)
 	bool may_exist, shrunk = false;
 	int src_fd, dst_fd, err;
 
+	w->how = 0;
 	err = job_precheck(w, job, &may_exist);
 	if (err)
 		return err > 0 ? 0 : dst_err(job, err);
@@ -224,6 +225,7 @@ static int run_file(struct worker_ctx *w, struct job *job)
 			err = neg_errno();
 	}
 	err = copy_err(w, job, err);
+	job->how = w->how;
 	return job_finish_file(w, job, src_fd, dst_fd, &tmp_name, may_exist, err, shrunk);
 }
 
@@ -247,8 +249,10 @@ static int run_chunk(struct worker_ctx *w, struct job *job)
 		task_fail(task, -EINTR);
 	if (!atomic_load(&task->first_err)) {
 		copy_select_pair(w, file->st.st_dev, file->dir->dst_dev);
+		w->how = 0;
 		err = copy_range(w, task->src_fd, task->dst_fd, &file->st, job->offset,
 				 job->length, &shrunk);
+		atomic_fetch_or(&task->how, w->how);
 		/* This chunk's own flag: the file's is set from the first error. */
 		job->err_dst = err && job_is_dst_err(w, err);
 	}
@@ -273,6 +277,7 @@ int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
 		file->err_dst = true;
 	/* Last chunk: every other chunk has returned, we own the file now. */
 	err = atomic_load(&task->first_err);
+	file->how |= atomic_load(&task->how);
 	if (task->shared) {
 		/* Other ranks still write theirs: the owner rank publishes. */
 		task->final_err = err;

@@ -17,6 +17,7 @@
 #include "copy/job_run.h"
 #include "pcopy/backend.h"
 #include "pcopy/dest.h"
+#include "pcopy/copy_file.h"
 #include "pcopy/engine.h"
 #include "pcopy/hardlink.h"
 #include "pcopy/job.h"
@@ -221,6 +222,9 @@ static void count_done(struct engine *engine, const struct job *job)
 		free(src);
 		free(dst);
 	}
+	/* cp --debug: how the data went, under the file's -v line. */
+	if (engine->opts->debug && (job->kind == JOB_FILE || job->kind == JOB_CHUNK))
+		progress_debug(engine->progress, copy_how_string(job->how));
 }
 
 /* Report, count and free one finished job (not its hard-link followers). */

@@ -209,7 +209,9 @@ static void submit_chunked(struct walker *wk, struct job *job)
 		return;
 	}
 	copy_select_pair(&wk->w, job->st.st_dev, job->dir->dst_dev);
+	wk->w.how = 0;
 	err = copy_try_reflink(&wk->w, src_fd, dst_fd, &job->st);
+	job->how = wk->w.how;
 	if (err == 1 && ftruncate(dst_fd, (off_t)size) < 0)
 		err = neg_errno();
 	if (err != 1) {

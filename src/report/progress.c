@@ -444,6 +444,14 @@ void progress_verbose(struct progress *p, const char *src, const char *dst)
 	free(qs);
 }
 
+void progress_debug(struct progress *p, const char *text)
+{
+	char *line = xasprintf("%s\n", text);
+
+	progress_write_line(p, STDOUT_FILENO, line, strlen(line));
+	free(line);
+}
+
 void progress_local_snapshot(struct progress *p, struct progress_snapshot *snap)
 {
 	progress_snapshot(p, snap);

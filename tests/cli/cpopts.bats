@@ -412,3 +412,22 @@ scene_attr() {
 	same_as_cp scene_attr -a --attributes-only ff file2
 	same_as_cp scene_attr -a --remove-destination --attributes-only sym1 file2
 }
+
+@test "--debug: each file's -v line, then how it was copied, in the words of later cp" {
+	# GNU cp 9.1 has no --debug: the words are those of coreutils 9.2 and later.
+	echo hello >a
+	truncate -s 1M s
+	echo x >>s
+	local re='^copy offload: (yes|avoided|unsupported|unknown), reflink: (yes|unsupported|avoided), sparse detection: '
+	run --separate-stderr pcopy --debug a b
+	assert_status 0
+	[ "${lines[0]}" = "'a' -> 'b'" ]
+	[[ ${lines[1]} =~ $re ]]
+	run --separate-stderr pcopy --debug --sparse=always --reflink=never a c
+	[[ ${lines[1]} == "copy offload: avoided, reflink: avoided, sparse detection: zeros" ]]
+	run --separate-stderr pcopy --debug s s2
+	[[ ${lines[1]} =~ $re(SEEK_HOLE|no)$ ]]
+	run --separate-stderr pcopy --debug -q a d
+	[ -z "$output" ]
+	cmp a b && cmp a c && cmp s s2 && cmp a d
+}
