@@ -603,7 +603,6 @@ static void refuse_if(bool cond, const char *what)
  */
 static void refuse_unsupported(const struct pcopy_opts *o)
 {
-	refuse_if(o->copy_contents, "--copy-contents");
 	if (o->backend != BACKEND_MPI)
 		return;
 #ifndef PCOPY_HAVE_MPI

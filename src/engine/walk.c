@@ -285,7 +285,8 @@ void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name
 	if (!walk_prompt_overwrite(wk, dir, name, dst_name, st) ||
 	    !walk_prepare_dest(wk, dir, name, dst_name, st) ||
 	    walk_link_entry(wk, dir, name, dst_name, st, follow) ||
-	    walk_attr_only_entry(wk, dir, name, dst_name, st, follow))
+	    walk_attr_only_entry(wk, dir, name, dst_name, st, follow) ||
+	    walk_contents_entry(wk, dir, name, dst_name, st, follow))
 		return;
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
+ * --attributes-only and --copy-contents, done by the walker.
+ *
  * --attributes-only: no data is copied, so there is nothing to schedule.
  * The walker creates an empty file (or opens the existing one in place, as
  * cp does: its data and its other names stay) and applies the attributes
  * --preserve selects; the same on every backend.
+ *
+ * --copy-contents: a FIFO or device is read to its end (its size means
+ * nothing, and a FIFO blocks until a writer comes, as with cp) and its
+ * contents land in a regular file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "copy/job_run.h"
 #include "engine/walk_internal.h"
+#include "pcopy/dest.h"
+#include "pcopy/engine.h"
 #include "pcopy/job.h"
 #include "pcopy/meta.h"
 #include "pcopy/options.h"
@@ -95,6 +104,83 @@ bool walk_attr_only_entry(struct walker *wk, struct dir_node *dir, const char *n
 	job->published = !err;
 	if (err)
 		job->err_dst = true;
+	engine_job_done(wk->engine, job, err);
+	return true;
+}
+
+/* Read @src_fd to its end into @dst_fd (a FIFO or device: no size to trust). */
+static int walk_contents_copy(struct walker *wk, int src_fd, int dst_fd)
+{
+	for (;;) {
+		ssize_t n = read(src_fd, wk->w.buf, WORKER_BUF_SIZE);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? neg_errno() : 0;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t m = write(dst_fd, wk->w.buf + done, (size_t)(n - done));
+
+			if (m < 0 && errno != EINTR)
+				return neg_errno();
+			if (m > 0)
+				done += m;
+		}
+		if (engine_stopping(wk->engine))
+			return -EINTR;
+	}
+}
+
+/* The copy of one special file's contents as a regular file; 0 or an error. */
+static int walk_contents_file(struct walker *wk, struct job *job, const struct stat *as_file)
+{
+	const struct pcopy_opts *o = wk->opts;
+	struct dir_node *dir = job->dir;
+	char *tmp = NULL;
+	bool may_exist;
+	int src_fd, dst_fd, err;
+
+	err = job_precheck(&wk->w, job, &may_exist);
+	if (err)
+		return err > 0 ? 0 : err;
+	src_fd = openat(dir->src_dirfd, job->name, O_RDONLY | O_NOCTTY | O_CLOEXEC |
+				       (job->follow ? 0 : O_NOFOLLOW));
+	if (src_fd < 0)
+		return neg_errno();
+	dst_fd = dest_create_tmp(dir->dst_dirfd, job->dst_name, meta_create_mode(o, as_file), &tmp);
+	if (dst_fd < 0) {
+		close(src_fd);
+		job->err_dst = true;
+		return dst_fd;
+	}
+	err = walk_contents_copy(wk, src_fd, dst_fd);
+	if (!err)
+		err = meta_apply_fd(o, &wk->w.xattr, dst_fd, src_fd, as_file, dir->new_file_uid,
+				    dir->new_file_gid, true);
+	if (!err)
+		err = dest_publish(dst_fd, &tmp, dir->dst_dirfd, job->dst_name, may_exist);
+	else
+		dest_abort(dir->dst_dirfd, &tmp);
+	close(dst_fd);
+	close(src_fd);
+	return err;
+}
+
+bool walk_contents_entry(struct walker *wk, struct dir_node *dir, const char *name,
+			 const char *dst_name, const struct stat *st, bool follow)
+{
+	struct stat as_file = *st;
+	struct job *job;
+	int err;
+
+	if (!wk->opts->copy_contents || wk->opts->dry_run ||
+	    !(S_ISFIFO(st->st_mode) || S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)))
+		return false;
+	as_file.st_mode = S_IFREG | (st->st_mode & 07777);
+	job = job_new(JOB_FILE, dir, name, dst_name, &as_file);
+	job->follow = follow;
+	err = walk_contents_file(wk, job, &as_file);
+	job->published = !err;
 	engine_job_done(wk->engine, job, err);
 	return true;
 }

@@ -128,6 +128,10 @@ bool walk_link_entry(struct walker *wk, struct dir_node *dir, const char *name,
 bool walk_attr_only_entry(struct walker *wk, struct dir_node *dir, const char *name,
 			  const char *dst_name, const struct stat *st, bool follow);
 
+/* walk_attr.c: --copy-contents. True when the special file was read here. */
+bool walk_contents_entry(struct walker *wk, struct dir_node *dir, const char *name,
+			 const char *dst_name, const struct stat *st, bool follow);
+
 /* walk_fds.c: staying within the descriptor limit. */
 unsigned walk_dir_budget(const struct pcopy_opts *opts);
 void walk_ensure_fd_room(struct walker *wk);

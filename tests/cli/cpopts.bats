@@ -431,3 +431,24 @@ scene_attr() {
 	[ -z "$output" ]
 	cmp a b && cmp a c && cmp s s2 && cmp a d
 }
+
+@test "--copy-contents: FIFOs and devices in a tree are read into regular files, as cp -R" {
+	require_root
+	scene_n() { mkdir -p d; echo f >d/f; mknod d/null c 1 3; chmod 640 d/null; }
+	same_as_cp scene_n -R --copy-contents d e
+	[ -f out/e/null ] && [ ! -s out/e/null ]
+	rm -rf ref/* out/*
+	same_as_cp scene_n -R d e
+	[ -c out/e/null ]
+}
+
+@test "--copy-contents: a FIFO's data, written while pcopy waits for it" {
+	mkdir d
+	mkfifo d/p
+	echo data >d/f
+	(sleep 1; echo through-the-fifo >d/p) &
+	run timeout 60 "$PCOPY" -B "$PCOPY_BACKEND" -R --copy-contents d e
+	wait
+	assert_status 0
+	[ -f e/p ] && [ "$(cat e/p)" = through-the-fifo ] && [ "$(cat e/f)" = data ]
+}
