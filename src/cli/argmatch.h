@@ -31,4 +31,11 @@ unsigned argmatch_len(const char *context, const char *arg, size_t len,
 /* argmatch_len() of the whole string @arg, exit status EXIT_USAGE. */
 unsigned argmatch(const char *context, const char *arg, const struct keyword *words);
 
+/*
+ * Spell out in @argv every abbreviation of one of GNU cp's long options
+ * ("--b=simple" is "--backup=simple"), even where pcopy's own options would
+ * make it ambiguous, before getopt sees it.
+ */
+void argmatch_cp_abbreviations(int argc, char **argv);
+
 #endif /* PCOPY_CLI_ARGMATCH_H */

@@ -757,52 +757,6 @@ void opts_release(struct pcopy_opts *opts)
 	opts->nr_excludes = 0;
 }
 
-/* GNU cp 9.1's long options: their abbreviations must mean what they mean to cp. */
-static const char *const cp_long_options[] = {
-	"archive", "attributes-only", "backup", "context", "copy-contents", "debug",
-	"dereference", "force", "help", "interactive", "keep-directory-symlink", "link",
-	"no-clobber", "no-dereference", "no-preserve", "no-target-directory",
-	"one-file-system", "parents", "preserve", "recursive", "reflink",
-	"remove-destination", "sparse", "strip-trailing-slashes", "suffix", "symbolic-link",
-	"target-directory", "update", "verbose", "version", NULL,
-};
-
-/* How many of the NULL-terminated @list start with @name[0..@len); the last in *found. */
-static size_t count_prefixed(const char *name, size_t len, const char *const *list,
-			     const char **found)
-{
-	size_t n = 0;
-
-	for (; *list; list++)
-		if (!strncmp(*list, name, len) && ++n)
-			*found = *list;
-	return n;
-}
-
-/*
- * An abbreviation that names one option of cp is spelled out as that
- * option, even where pcopy's own options make it ambiguous ("--b" is cp's
- * --backup, and also the start of --backend), so that scripts written for
- * cp keep working (GNU's tests write "--b=simple").
- */
-static void expand_cp_abbreviations(int argc, char **argv)
-{
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		const char *arg = argv[i], *cp_name = NULL;
-		size_t len = strcspn(arg + 2, "=");
-		char *full;
-
-		if (strncmp(arg, "--", 2) || !len)
-			continue;
-		if (count_prefixed(arg + 2, len, cp_long_options, &cp_name) != 1 ||
-		    strlen(cp_name) == len)
-			continue;
-		full = xmalloc(strlen(cp_name) + strlen(arg + 2 + len) + 3);
-		sprintf(full, "--%s%s", cp_name, arg + 2 + len);
-		argv[i] = full; /* lives as long as argv: the options borrow from it */
-	}
-}
-
 void cli_parse(int argc, char **argv, struct pcopy_opts *opts)
 {
 	static const struct argp argp = {options, parse_opt, args_doc, doc};
@@ -817,7 +771,7 @@ void cli_parse(int argc, char **argv, struct pcopy_opts *opts)
 	 */
 	if (argc > 0 && argv[0])
 		argv[0] = basename(argv[0]);
-	expand_cp_abbreviations(argc, argv);
+	argmatch_cp_abbreviations(argc, argv);
 	err = argp_parse(&argp, argc, argv, 0, NULL, &cs);
 	if (err == EINVAL) { /* getopt has printed what was wrong */
 		fputs(USAGE_HINT, stderr);

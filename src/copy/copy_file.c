@@ -10,9 +10,10 @@
 #include <unistd.h>
 
 #include "pcopy/copy_file.h"
-#include "pcopy/engine.h"
+#include "pcopy/copy.h"
 #include "pcopy/progress.h"
 #include "pcopy/util.h"
+#include "pcopy/stop.h"
 
 /* One copy_file_range call moves at most this much, so that an interrupt
  * is noticed soon and progress moves on huge files. */
@@ -43,7 +44,7 @@ static bool is_clone_unsupported(int err)
 
 int copy_try_reflink(struct worker_ctx *w, int src_fd, int dst_fd, const struct stat *src_st)
 {
-	const struct pcopy_opts *opts = engine_opts(w->engine);
+	const struct pcopy_opts *opts = w->opts;
 	int err;
 
 	if (opts->reflink == REFLINK_NEVER)
@@ -54,7 +55,7 @@ int copy_try_reflink(struct worker_ctx *w, int src_fd, int dst_fd, const struct 
 	}
 	if (ioctl(dst_fd, FICLONE, src_fd) == 0) {
 		w->how |= COPY_HOW_REFLINK;
-		progress_count(engine_progress(w->engine), PC_BYTES, (uint64_t)src_st->st_size);
+		progress_count(w->progress, PC_BYTES, (uint64_t)src_st->st_size);
 		return 0;
 	}
 	err = neg_errno();
@@ -77,7 +78,7 @@ static bool all_zero(const char *p, size_t n)
 }
 
 /* pwrite all of @buf[0..@n) at @off. */
-static int write_all(struct worker_ctx *w, int dst_fd, const char *buf, size_t n, uint64_t off)
+static int pwrite_all(struct worker_ctx *w, int dst_fd, const char *buf, size_t n, uint64_t off)
 {
 	for (size_t done = 0; done < n;) {
 		ssize_t m = pwrite(dst_fd, buf + done, n - done, (off_t)(off + done));
@@ -124,7 +125,7 @@ static int write_sparse(struct worker_ctx *w, int dst_fd, const char *buf, size_
 				break;
 			pos += len;
 		}
-		err = write_all(w, dst_fd, buf + start, pos - start, off + start);
+		err = pwrite_all(w, dst_fd, buf + start, pos - start, off + start);
 		if (err)
 			return err;
 	}
@@ -139,7 +140,7 @@ static int write_sparse(struct worker_ctx *w, int dst_fd, const char *buf, size_
 static int copy_rw(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, uint64_t end,
 		   bool make_holes, bool *shrunk)
 {
-	struct progress *p = engine_progress(w->engine);
+	struct progress *p = w->progress;
 
 	w->how |= COPY_HOW_RW | (make_holes ? COPY_HOW_ZEROS : 0);
 	while (off < end) {
@@ -157,23 +158,66 @@ static int copy_rw(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, u
 			return 0;
 		}
 		err = make_holes ? write_sparse(w, dst_fd, w->buf, (size_t)n, off)
-				 : write_all(w, dst_fd, w->buf, (size_t)n, off);
+				 : pwrite_all(w, dst_fd, w->buf, (size_t)n, off);
 		if (err)
 			return err;
 		off += (uint64_t)n;
 		progress_count(p, PC_BYTES, (uint64_t)n);
-		if (engine_stopping(w->engine))
+		if (stop_requested())
 			return -EINTR;
 	}
 	return 0;
+}
+
+/* Write all @n bytes of @buf to @fd at its offset. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t m = write(fd, buf + done, n - done);
+
+		if (m < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		done += (size_t)m;
+	}
+	return 0;
+}
+
+int copy_to_eof(struct worker_ctx *w, int src_fd, int dst_fd)
+{
+	struct progress *p = w->progress;
+
+	w->err_on_dst = false;
+	for (;;) {
+		ssize_t n = read(src_fd, w->buf, WORKER_BUF_SIZE);
+		int err;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		if (n == 0)
+			return 0;
+		err = write_all(dst_fd, w->buf, (size_t)n);
+		if (err) {
+			w->err_on_dst = true;
+			return err;
+		}
+		progress_count(p, PC_BYTES, (uint64_t)n);
+		if (stop_requested())
+			return -EINTR;
+	}
 }
 
 /* Copy one data region with copy_file_range, falling back to read/write. */
 static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, uint64_t end,
 		       bool *shrunk)
 {
-	const struct pcopy_opts *opts = engine_opts(w->engine);
-	struct progress *p = engine_progress(w->engine);
+	const struct pcopy_opts *opts = w->opts;
+	struct progress *p = w->progress;
 
 	if (opts->sparse == SPARSE_ALWAYS)
 		return copy_rw(w, src_fd, dst_fd, off, end, true, shrunk);
@@ -207,7 +251,7 @@ static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t of
 		w->how |= COPY_HOW_OFFLOAD;
 		off += (uint64_t)n;
 		progress_count(p, PC_BYTES, (uint64_t)n);
-		if (engine_stopping(w->engine))
+		if (stop_requested())
 			return -EINTR;
 	}
 	return 0;
@@ -221,7 +265,7 @@ static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t of
 static int copy_sparse(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, uint64_t end,
 		       bool *shrunk)
 {
-	struct progress *p = engine_progress(w->engine);
+	struct progress *p = w->progress;
 
 	/* Holes count as copied: progress is in logical bytes. */
 	while (off < end) {
@@ -256,7 +300,7 @@ static int copy_sparse(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t of
 int copy_range(struct worker_ctx *w, int src_fd, int dst_fd, const struct stat *src_st,
 	       uint64_t offset, uint64_t length, bool *shrunk)
 {
-	const struct pcopy_opts *opts = engine_opts(w->engine);
+	const struct pcopy_opts *opts = w->opts;
 	uint64_t end = offset + length;
 
 	*shrunk = false;

@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "copy/job_run.h"
+#include "pcopy/copy.h"
 #include "engine/walk_internal.h"
 #include "pcopy/dest.h"
 #include "pcopy/engine.h"
@@ -29,6 +29,7 @@
 #include "pcopy/progress.h"
 #include "pcopy/quote.h"
 #include "pcopy/report.h"
+#include "pcopy/stop.h"
 #include "pcopy/util.h"
 
 /* cp's words for a non-file it will not put over an existing entry. */
@@ -126,7 +127,7 @@ static int walk_contents_copy(struct walker *wk, int src_fd, int dst_fd)
 			if (m > 0)
 				done += m;
 		}
-		if (engine_stopping(wk->engine))
+		if (stop_requested())
 			return -EINTR;
 	}
 }

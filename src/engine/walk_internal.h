@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "pcopy/copy.h"
 #include "pcopy/engine.h"
 
 struct backend;
@@ -77,9 +78,13 @@ void walker_init(struct walker *wk, struct engine *engine, struct backend *backe
 		 struct hardlink_map *links);
 void walker_release(struct walker *wk);
 void walk_operands(struct walker *wk);
-/* Copy the operand @src (relative to @root's source) to @dst_name in @root. */
+/*
+ * Copy the operand @src (relative to @root's source) to @dst_name in @root;
+ * @made (or NULL) holds the names made by earlier operands.
+ */
+struct made_set;
 void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
-		  const char *dst_name, const char *dst_slashed);
+		  const char *dst_name, const char *dst_slashed, struct made_set *made);
 
 /*
  * walk_parents.c: --keep-directory-symlink, the destination directory @name
@@ -136,5 +141,10 @@ bool walk_contents_entry(struct walker *wk, struct dir_node *dir, const char *na
 unsigned walk_dir_budget(const struct pcopy_opts *opts);
 void walk_ensure_fd_room(struct walker *wk);
 int walk_reopen_frame(struct walker *wk, size_t top);
+/*
+ * @fd, when it is the directory (@dev, @ino) that was stat'ed; else close
+ * it and return -PCOPY_ECHANGED (it was swapped after the stat).
+ */
+int walk_check_dir_fd(int fd, dev_t dev, ino_t ino);
 
 #endif /* PCOPY_WALK_INTERNAL_H */

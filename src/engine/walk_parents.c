@@ -92,7 +92,7 @@ void walk_parents_operand(struct walker *wk, struct dir_node *root, const char *
 		name = xstrdup(base);
 		for (end = name + strlen(name); end > name + 1 && end[-1] == '/';)
 			*--end = '\0';
-		walk_operand(wk, dir, dir == root ? src : base, name, NULL);
+		walk_operand(wk, dir, dir == root ? src : base, name, NULL, NULL);
 		free(name);
 		engine_dir_release(wk->engine, dir);
 	}
