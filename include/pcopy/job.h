@@ -78,6 +78,7 @@ struct job {
 	bool dst_in_place;    /* JOB_FILE onto an existing FIFO or device: written into */
 	bool dst_masked;      /* created without group/other bits until the owner is set */
 	unsigned char skipped; /* set by the run: PC_SKIPPED_* counter, or 0 */
+	char *backup;         /* -v: the backup made of the destination, or NULL; owned */
 	unsigned char how;    /* --debug: COPY_HOW_* bits, how the data was copied */
 	bool keep_dst_mode;   /* replacing a regular file without -p: keep its mode, */
 	mode_t dst_mode;      /* these bits, as cp (which writes into it) does */

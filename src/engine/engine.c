@@ -181,7 +181,7 @@ static void count_done(struct engine *engine, const struct job *job)
 	if (engine->opts->verbose || engine->opts->dry_run) {
 		char *src = job_src_path(job), *dst = job_dst_path(job);
 
-		progress_verbose(engine->progress, src, dst);
+		progress_verbose_backup(engine->progress, src, dst, job->backup);
 		free(src);
 		free(dst);
 	}

@@ -296,17 +296,24 @@ void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name
 			 const char *dst_name, const struct stat *st, bool follow)
 {
 	struct job *job;
+	char *backup;
 
 	if (!walk_prompt_overwrite(wk, dir, name, dst_name, st) ||
-	    !walk_prepare_dest(wk, dir, name, dst_name, st) ||
-	    walk_link_entry(wk, dir, name, dst_name, st, follow) ||
-	    walk_attr_only_entry(wk, dir, name, dst_name, st, follow) ||
-	    walk_contents_entry(wk, dir, name, dst_name, st, follow))
+	    !walk_prepare_dest(wk, dir, name, dst_name, st))
 		return;
+	backup = wk->backup_made; /* -v names it after the copy */
+	wk->backup_made = NULL;
+	if (walk_link_entry(wk, dir, name, dst_name, st, follow) ||
+	    walk_attr_only_entry(wk, dir, name, dst_name, st, follow) ||
+	    walk_contents_entry(wk, dir, name, dst_name, st, follow)) {
+		free(backup);
+		return;
+	}
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:
 		job = job_new(JOB_FILE, dir, name, dst_name, st);
 		job->follow = follow;
+		job->backup = backup;
 		submit_file(wk, job);
 		return;
 	case S_IFLNK:
@@ -319,9 +326,11 @@ void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name
 		job = job_new(JOB_SPECIAL, dir, name, dst_name, st);
 		break;
 	default:
+		free(backup);
 		walk_report(wk, dir, name, -PCOPY_EUNSUPPORTED_TYPE);
 		return;
 	}
+	job->backup = backup;
 	if (!claim_link(wk, job))
 		submit(wk, job);
 }

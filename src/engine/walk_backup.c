@@ -68,7 +68,7 @@ static bool walk_backup_is_src(struct walker *wk, struct dir_node *dir, const ch
 static bool walk_backup_one(struct walker *wk, struct dir_node *dir, const char *name,
 			    const char *dst_name, const struct stat *st)
 {
-	char *path, *src;
+	char *path, *src, *made = NULL;
 	int err;
 
 	if (walk_backup_is_src(wk, dir, name, dst_name, st)) {
@@ -91,7 +91,10 @@ static bool walk_backup_one(struct walker *wk, struct dir_node *dir, const char 
 		return false;
 	}
 	err = backup_make(dir->dst_dirfd, dst_name, wk->opts->backup, wk->opts->backup_suffix,
-			  NULL);
+			  &made);
+	if (!err && wk->opts->verbose)
+		wk->backup_made = dir_dst_path(dir, made);
+	free(made);
 	if (!err || err == -ENOENT)
 		return true;
 	path = dir_dst_path(dir, dst_name);

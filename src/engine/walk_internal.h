@@ -71,6 +71,7 @@ struct walker {
 	const struct walk_hooks *hooks; /* NULL for a plain walk */
 	void *hook_ctx;                 /* the hooks' state */
 	bool totals_counted;            /* files submitted now were counted already */
+	char *backup_made;              /* -v -b: the backup of the entry in hand; owned */
 };
 
 /* walk_operands.c: set up and release a walker; walk the operands. */

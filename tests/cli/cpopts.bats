@@ -43,9 +43,14 @@ same_as_cp() {
 	echo "cp: status $cp_status"$'\n'"stdout: $cp_out"$'\n'"stderr: $cp_err"
 	echo "pcopy: status $status"$'\n'"stdout: $output"$'\n'"stderr: $stderr"
 	[ "$status" -eq "$cp_status" ]
-	[ "$output" = "$cp_out" ]
+	if [ "${SAME_STDERR:-1}" = sorted ]; then # walk order: lines in any order
+		diff <(sort <<<"$output") <(sort <<<"$cp_out")
+	else
+		[ "$output" = "$cp_out" ]
+	fi
 	# SAME_STDERR=0: pcopy words that error its own way (see the test);
-	# =sorted: the same lines in another order (pcopy's walk order).
+	# =sorted: the same lines in another order (pcopy's walk order), on
+	# stdout too.
 	if [ "${SAME_STDERR:-1}" = sorted ]; then
 		diff <(sort <<<"${stderr//pcopy:/cp:}") <(sort <<<"$cp_err")
 	elif [ "${SAME_STDERR:-1}" = 1 ]; then
@@ -451,4 +456,10 @@ scene_attr() {
 	wait
 	assert_status 0
 	[ -f e/p ] && [ "$(cat e/p)" = through-the-fifo ] && [ "$(cat e/f)" = data ]
+}
+
+@test "-v with --backup names the backup, as cp: 'SRC' -> 'DST' (backup: 'BACKUP')" {
+	same_as_cp scene_files -v -b c d
+	same_as_cp scene_files -v --backup=numbered c d
+	SAME_STDERR=sorted same_as_cp scene_files -v -R --backup=t a b
 }
