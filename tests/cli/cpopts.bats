@@ -463,3 +463,24 @@ scene_attr() {
 	same_as_cp scene_files -v --backup=numbered c d
 	SAME_STDERR=sorted same_as_cp scene_files -v -R --backup=t a b
 }
+
+@test "-i about a file the user may not write: cp's 'unwritable' and 'replace ... overriding mode' questions" {
+	require_root
+	require_cmd setpriv
+	local dir=$BATS_TEST_TMPDIR/nobody
+	mkdir -m 0777 "$dir"
+	chmod 0755 "$BATS_TEST_TMPDIR"
+	as_nobody() {
+		(cd "$dir" && rm -f a b && echo a >a && echo b >b && chmod 444 b &&
+			echo n | setpriv --reuid=65534 --regid=65534 --clear-groups "$@")
+	}
+	local args cp_err
+	for args in "-i" "-if" "--remove-destination -i"; do
+		cp_err=$(as_nobody cp $args a b 2>&1)
+		run as_nobody "$PCOPY" -B "$PCOPY_BACKEND" $args a b
+		echo "$args: cp: $cp_err / pcopy: $output"
+		assert_status 0
+		[ "${output//pcopy:/cp:}" = "$cp_err" ]
+		[ "$(cat "$dir/b")" = b ]
+	done
+}
