@@ -133,12 +133,13 @@ static int walk_contents_copy(struct walker *wk, int src_fd, int dst_fd)
 }
 
 /* The copy of one special file's contents as a regular file; 0 or an error. */
-static int walk_contents_file(struct walker *wk, struct job *job, const struct stat *as_file)
+static int walk_contents_file(struct walker *wk, struct job *job, const struct stat *as_file,
+			      bool fifo)
 {
 	const struct pcopy_opts *o = wk->opts;
 	struct dir_node *dir = job->dir;
 	char *tmp = NULL;
-	bool may_exist;
+	bool may_exist, named;
 	int src_fd, dst_fd, err;
 
 	err = job_precheck(&wk->w, job, &may_exist);
@@ -148,20 +149,42 @@ static int walk_contents_file(struct walker *wk, struct job *job, const struct s
 				       (job->follow ? 0 : O_NOFOLLOW));
 	if (src_fd < 0)
 		return neg_errno();
-	dst_fd = dest_create_tmp(dir->dst_dirfd, job->dst_name, meta_create_mode(o, as_file), &tmp);
+	/* A FIFO can be read once, for as long as its writer likes: as cp, the
+	 * copy gets its name at once, owner-only (file-perm-race.sh watches for
+	 * it), and is removed if the copy fails. */
+	if (fifo && !may_exist) {
+		dst_fd = openat(dir->dst_dirfd, job->dst_name,
+				O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (dst_fd >= 0)
+			tmp = xstrdup(job->dst_name);
+		else
+			dst_fd = neg_errno();
+	} else {
+		dst_fd = dest_create_tmp(dir->dst_dirfd, job->dst_name,
+					 meta_create_mode(o, as_file), &tmp);
+	}
 	if (dst_fd < 0) {
 		close(src_fd);
 		job->err_dst = true;
 		return dst_fd;
 	}
+	named = fifo && !may_exist;
 	err = walk_contents_copy(wk, src_fd, dst_fd);
 	if (!err)
 		err = meta_apply_fd(o, &wk->w.xattr, dst_fd, src_fd, as_file, dir->new_file_uid,
-				    dir->new_file_gid, true);
-	if (!err)
+				    dir->new_file_gid, !named);
+	if (named && !err && !(o->preserve & PRESERVE_MODE) &&
+	    fchmod(dst_fd, meta_create_mode(o, as_file)) < 0)
+		err = neg_errno();
+	if (named) {
+		if (err)
+			unlinkat(dir->dst_dirfd, tmp, 0);
+		free(tmp);
+	} else if (!err) {
 		err = dest_publish(dst_fd, &tmp, dir->dst_dirfd, job->dst_name, may_exist);
-	else
+	} else {
 		dest_abort(dir->dst_dirfd, &tmp);
+	}
 	close(dst_fd);
 	close(src_fd);
 	return err;
@@ -180,7 +203,7 @@ bool walk_contents_entry(struct walker *wk, struct dir_node *dir, const char *na
 	as_file.st_mode = S_IFREG | (st->st_mode & 07777);
 	job = job_new(JOB_FILE, dir, name, dst_name, &as_file);
 	job->follow = follow;
-	err = walk_contents_file(wk, job, &as_file);
+	err = walk_contents_file(wk, job, &as_file, S_ISFIFO(st->st_mode));
 	job->published = !err;
 	engine_job_done(wk->engine, job, err);
 	return true;

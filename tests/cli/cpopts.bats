@@ -484,3 +484,22 @@ scene_attr() {
 		[ "$(cat "$dir/b")" = b ]
 	done
 }
+
+@test "--copy-contents of a FIFO operand: the copy is named at once, owner-only, while it is read (file-perm-race.sh)" {
+	umask 022
+	mkfifo fifo
+	timeout 60 "$PCOPY" -B "$PCOPY_BACKEND" -p --copy-contents fifo fifo-copy &
+	local pid=$! tries=0
+	{
+		while [ ! -f fifo-copy ] && [ $((tries += 1)) -lt 100000 ]; do
+			echo foo
+		done
+		stat -c %A fifo-copy >perm.out
+		echo foo
+	} >fifo
+	wait $pid
+	echo "mode while read: $(cat perm.out)"
+	[[ $(cat perm.out) == -???------ ]]
+	[ "$(stat -c %a fifo-copy)" = 644 ]
+	grep -q foo fifo-copy
+}
