@@ -132,14 +132,53 @@ static int walk_contents_copy(struct walker *wk, int src_fd, int dst_fd)
 	}
 }
 
+/* Where the contents of a special file go. */
+enum walk_contents_dst {
+	CONTENTS_TMP,      /* a temporary, published when complete */
+	CONTENTS_CREATED,  /* a FIFO's copy, made under its name (removed on failure) */
+	CONTENTS_IN_PLACE, /* a FIFO onto an existing file: written into, as cp */
+};
+
+/*
+ * Open the destination of @job. A FIFO can be read once, for as long as its
+ * writer likes: as cp, its copy has its name from the start, owner-only
+ * (file-perm-race.sh and existing-perm-race.sh watch it while it is read).
+ */
+static int walk_contents_open(struct walker *wk, struct job *job, const struct stat *as_file,
+			      bool fifo, bool may_exist, char **tmp, enum walk_contents_dst *kind)
+{
+	struct dir_node *dir = job->dir;
+	struct stat dst;
+	int fd;
+
+	*kind = CONTENTS_TMP;
+	if (fifo && may_exist && fstatat(dir->dst_dirfd, job->dst_name, &dst,
+					 AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(dst.st_mode)) {
+		*kind = CONTENTS_IN_PLACE;
+		fd = openat(dir->dst_dirfd, job->dst_name,
+			    O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+		return fd >= 0 ? fd : neg_errno();
+	}
+	if (fifo && !may_exist) {
+		*kind = CONTENTS_CREATED;
+		fd = openat(dir->dst_dirfd, job->dst_name,
+			    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		return fd >= 0 ? fd : neg_errno();
+	}
+	return dest_create_tmp(dir->dst_dirfd, job->dst_name, meta_create_mode(wk->opts, as_file),
+			       tmp);
+}
+
 /* The copy of one special file's contents as a regular file; 0 or an error. */
 static int walk_contents_file(struct walker *wk, struct job *job, const struct stat *as_file,
 			      bool fifo)
 {
 	const struct pcopy_opts *o = wk->opts;
 	struct dir_node *dir = job->dir;
+	enum walk_contents_dst kind;
+	struct stat dst;
 	char *tmp = NULL;
-	bool may_exist, named;
+	bool may_exist;
 	int src_fd, dst_fd, err;
 
 	err = job_precheck(&wk->w, job, &may_exist);
@@ -149,42 +188,28 @@ static int walk_contents_file(struct walker *wk, struct job *job, const struct s
 				       (job->follow ? 0 : O_NOFOLLOW));
 	if (src_fd < 0)
 		return neg_errno();
-	/* A FIFO can be read once, for as long as its writer likes: as cp, the
-	 * copy gets its name at once, owner-only (file-perm-race.sh watches for
-	 * it), and is removed if the copy fails. */
-	if (fifo && !may_exist) {
-		dst_fd = openat(dir->dst_dirfd, job->dst_name,
-				O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (dst_fd >= 0)
-			tmp = xstrdup(job->dst_name);
-		else
-			dst_fd = neg_errno();
-	} else {
-		dst_fd = dest_create_tmp(dir->dst_dirfd, job->dst_name,
-					 meta_create_mode(o, as_file), &tmp);
-	}
+	dst_fd = walk_contents_open(wk, job, as_file, fifo, may_exist, &tmp, &kind);
 	if (dst_fd < 0) {
 		close(src_fd);
 		job->err_dst = true;
 		return dst_fd;
 	}
-	named = fifo && !may_exist;
 	err = walk_contents_copy(wk, src_fd, dst_fd);
+	/* An existing file has its own owner: -p must chown it. */
+	if (kind != CONTENTS_IN_PLACE || fstat(dst_fd, &dst) < 0)
+		dst = (struct stat){ .st_uid = dir->new_file_uid, .st_gid = dir->new_file_gid };
 	if (!err)
-		err = meta_apply_fd(o, &wk->w.xattr, dst_fd, src_fd, as_file, dir->new_file_uid,
-				    dir->new_file_gid, !named);
-	if (named && !err && !(o->preserve & PRESERVE_MODE) &&
+		err = meta_apply_fd(o, &wk->w.xattr, dst_fd, src_fd, as_file, dst.st_uid,
+				    dst.st_gid, kind == CONTENTS_TMP);
+	if (kind == CONTENTS_CREATED && !err && !(o->preserve & PRESERVE_MODE) &&
 	    fchmod(dst_fd, meta_create_mode(o, as_file)) < 0)
 		err = neg_errno();
-	if (named) {
-		if (err)
-			unlinkat(dir->dst_dirfd, tmp, 0);
-		free(tmp);
-	} else if (!err) {
+	if (kind == CONTENTS_CREATED && err)
+		unlinkat(dir->dst_dirfd, job->dst_name, 0);
+	else if (kind == CONTENTS_TMP && !err)
 		err = dest_publish(dst_fd, &tmp, dir->dst_dirfd, job->dst_name, may_exist);
-	} else {
+	else if (kind == CONTENTS_TMP)
 		dest_abort(dir->dst_dirfd, &tmp);
-	}
 	close(dst_fd);
 	close(src_fd);
 	return err;

@@ -503,3 +503,27 @@ scene_attr() {
 	[ "$(stat -c %a fifo-copy)" = 644 ]
 	grep -q foo fifo-copy
 }
+
+@test "--copy-contents of a FIFO onto an existing file: written into while read, then -p's owner and mode (existing-perm-race.sh)" {
+	require_root
+	umask 077
+	mkfifo fifo
+	touch fifo-copy
+	chgrp 0 fifo
+	chgrp 100 fifo-copy
+	chmod g+r fifo-copy
+	local ino tries=0
+	ino=$(stat -c %i fifo-copy)
+	timeout 60 "$PCOPY" -B "$PCOPY_BACKEND" -p --copy-contents fifo fifo-copy &
+	local pid=$!
+	{
+		while [ ! -s fifo-copy ] && [ $((tries += 1)) -lt 100000 ]; do
+			echo foo
+		done
+		stat -c %A fifo-copy >perm.out
+		echo foo
+	} >fifo
+	wait $pid
+	[[ $(cat perm.out) == -rw-r----- ]] || [[ $(cat perm.out) == -rw------- ]]
+	[ "$(stat -c '%A %g %i' fifo-copy)" = "-rw------- 0 $ino" ]
+}
