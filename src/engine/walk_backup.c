@@ -118,6 +118,9 @@ bool walk_prepare_dest(struct walker *wk, struct dir_node *dir, const char *name
 		return true; /* nothing to keep, or the copy's own error */
 	if (o->update && walk_backup_up_to_date(st, &dst))
 		return true;
+	/* cp -l onto the very file: nothing to replace, so nothing to back up. */
+	if (o->hard_link && dst.st_dev == st->st_dev && dst.st_ino == st->st_ino)
+		return true;
 	if (o->backup != BACKUP_NONE)
 		return walk_backup_one(wk, dir, name, dst_name, st);
 	if (dst.st_dev == st->st_dev && dst.st_ino == st->st_ino)
@@ -144,6 +147,23 @@ static bool walk_backup_same_entry(struct dir_node *root, const char *src, const
 	free(copy);
 	free(base);
 	return same;
+}
+
+void walk_report_same_file(struct walker *wk, struct dir_node *root, const char *src,
+			   const char *dst_name)
+{
+	char *dst = dir_dst_path(root, dst_name);
+	char *qs = quote_name(src, true), *qd = quote_name(dst, true);
+	size_t size = strlen(qs) + strlen(qd) + 32;
+	char *msg = xmalloc(size);
+
+	/* cp's words: "'a' and 'b' are the same file". */
+	snprintf(msg, size, "%s and %s are the same file", qs, qd);
+	report_error_msg(wk->progress, NULL, -PCOPY_ESAME_FILE, msg);
+	free(msg);
+	free(qd);
+	free(qs);
+	free(dst);
 }
 
 int walk_backup_same_file(struct walker *wk, struct dir_node *root, const char *src,

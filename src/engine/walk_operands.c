@@ -239,7 +239,7 @@ void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
 			int go = walk_backup_same_file(wk, root, src, dst_name, &st, &backup_src);
 
 			if (!go)
-				report_error(wk->progress, src, -PCOPY_ESAME_FILE);
+				walk_report_same_file(wk, root, src, dst_name);
 			if (go > 0)
 				walk_submit_entry(wk, root, backup_src ? backup_src : src, dst_name,
 						  &st, follow);

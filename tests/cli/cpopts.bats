@@ -202,10 +202,18 @@ scene_dir_conflict() {
 	scene_f() { echo test >F; }
 	same_as_cp scene_f --force --backup=simple --suffix=.b F F
 	same_as_cp scene_f -T --force --backup=simple --suffix=.b F F
-	# pcopy says "F: source and destination are the same file".
-	SAME_STDERR=0 same_as_cp scene_f --backup=simple F F
-	SAME_STDERR=0 same_as_cp scene_f -f --backup=simple F ./F
-	SAME_STDERR=0 same_as_cp scene_f -f F F
+	same_as_cp scene_f --backup=simple F F
+	same_as_cp scene_f -f --backup=simple F ./F
+	same_as_cp scene_f -f F F
+}
+
+@test "an operand onto itself or another of its links: cp's 'are the same file'; -l leaves it, even with -b" {
+	scene_same() { echo x >foo; ln -f foo hardlink; }
+	same_as_cp scene_same foo foo
+	same_as_cp scene_same foo hardlink
+	same_as_cp scene_same -bl foo foo
+	same_as_cp scene_same -bfl foo hardlink
+	same_as_cp scene_same -l foo hardlink
 }
 
 @test "--backup onto another link of the source: backed up, then replaced" {
