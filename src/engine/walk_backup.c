@@ -149,21 +149,36 @@ static bool walk_backup_same_entry(struct dir_node *root, const char *src, const
 	return same;
 }
 
-void walk_report_same_file(struct walker *wk, struct dir_node *root, const char *src,
-			   const char *dst_name)
+/* "pcopy: @before'SRC'@middle'DST'@after", as cp words its two-name errors. */
+static void walk_report_pair(struct walker *wk, struct dir_node *root, const char *src,
+			     const char *dst_name, const char *before, const char *middle,
+			     const char *after, int err)
 {
 	char *dst = dir_dst_path(root, dst_name);
 	char *qs = quote_name(src, true), *qd = quote_name(dst, true);
-	size_t size = strlen(qs) + strlen(qd) + 32;
+	size_t size = strlen(before) + strlen(qs) + strlen(middle) + strlen(qd) + strlen(after) + 1;
 	char *msg = xmalloc(size);
 
-	/* cp's words: "'a' and 'b' are the same file". */
-	snprintf(msg, size, "%s and %s are the same file", qs, qd);
-	report_error_msg(wk->progress, NULL, -PCOPY_ESAME_FILE, msg);
+	snprintf(msg, size, "%s%s%s%s%s", before, qs, middle, qd, after);
+	report_error_msg(wk->progress, NULL, err, msg);
 	free(msg);
 	free(qd);
 	free(qs);
 	free(dst);
+}
+
+void walk_report_same_file(struct walker *wk, struct dir_node *root, const char *src,
+			   const char *dst_name)
+{
+	walk_report_pair(wk, root, src, dst_name, "", " and ", " are the same file",
+			 -PCOPY_ESAME_FILE);
+}
+
+void walk_report_into_self(struct walker *wk, struct dir_node *root, const char *src,
+			   const char *dst_name)
+{
+	walk_report_pair(wk, root, src, dst_name, "cannot copy a directory, ", ", into itself, ",
+			 "", -PCOPY_EINTO_SELF);
 }
 
 int walk_backup_same_file(struct walker *wk, struct dir_node *root, const char *src,

@@ -123,8 +123,11 @@ bool walk_prepare_dest(struct walker *wk, struct dir_node *dir, const char *name
  * cp's "are the same file" error, -1 when an error was reported, 1 to copy,
  * from the backup in *backup_src (malloc'd) when it is not NULL.
  */
-/* cp's "'SRC' and 'DST' are the same file" for an operand. */
+/* cp's "'SRC' and 'DST' are the same file", "cannot copy a directory, 'SRC',
+ * into itself, 'DST'" for an operand. */
 void walk_report_same_file(struct walker *wk, struct dir_node *root, const char *src,
+			   const char *dst_name);
+void walk_report_into_self(struct walker *wk, struct dir_node *root, const char *src,
 			   const char *dst_name);
 int walk_backup_same_file(struct walker *wk, struct dir_node *root, const char *src,
 			  const char *dst_name, const struct stat *st, char **backup_src);

@@ -262,7 +262,7 @@ void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
 		return;
 	}
 	if (contains_dir(root->dst_dirfd, &st)) {
-		report_error(wk->progress, src, -PCOPY_EINTO_SELF);
+		walk_report_into_self(wk, root, src, dst_name);
 		return;
 	}
 	wk->root_dev = st.st_dev;

@@ -535,3 +535,17 @@ scene_attr() {
 	[[ $(cat perm.out) == -rw-r----- ]] || [[ $(cat perm.out) == -rw------- ]]
 	[ "$(stat -c '%A %g %i' fifo-copy)" = "-rw------- 0 $ino" ]
 }
+
+@test "a directory into itself: cp's message and status, also with -l (into-self.sh)" {
+	# cp makes an empty dir/dir first; pcopy makes nothing (semantics.bats).
+	mkdir a dir
+	local args cp_err
+	for args in "-R dir dir" "-rl dir dir" "-rl a dir dir"; do
+		cp_err=$(cp $args 2>&1 >/dev/null) && false
+		rm -rf dir/dir
+		run --separate-stderr pcopy $args
+		echo "$args: cp: $cp_err / pcopy: $stderr"
+		assert_status 1
+		[ "${stderr//pcopy:/cp:}" = "$cp_err" ]
+	done
+}
