@@ -106,7 +106,7 @@ struct proto_result {
 	uint8_t published; /* the destination name now holds the entry */
 	uint8_t skipped;   /* PC_SKIPPED_* or 0 */
 	uint8_t err_dst;   /* @err happened on the destination side */
-	uint8_t pad;
+	uint8_t how;       /* --debug: COPY_HOW_* bits */
 };
 
 /* A message being built in a caller's buffer. */

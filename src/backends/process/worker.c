@@ -172,6 +172,7 @@ static struct proto_result run_one(struct worker *wk, const struct proto_job_vie
 	res.published = job.published;
 	res.skipped = job.skipped;
 	res.err_dst = job.err_dst;
+	res.how = job.how;
 	return res;
 }
 
