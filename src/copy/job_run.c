@@ -85,12 +85,13 @@ int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
 	job_note_dst_mode(opts, job, &dst);
 	if (S_ISDIR(dst.st_mode))
 		return -PCOPY_EOVERWRITE_DIR;
-	if (dst.st_dev == job->st.st_dev && dst.st_ino == job->st.st_ino)
-		return -PCOPY_ESAME_FILE;
+	/* -n keeps any existing name, even the source's own (cp -n f f: exit 0). */
 	if (opts->no_clobber) {
 		job->skipped = PC_SKIPPED_NO_CLOBBER;
 		return 1;
 	}
+	if (dst.st_dev == job->st.st_dev && dst.st_ino == job->st.st_ino)
+		return -PCOPY_ESAME_FILE;
 	if (opts->update && is_up_to_date(&job->st, &dst)) {
 		job->skipped = PC_SKIPPED_UNCHANGED;
 		return 1;
