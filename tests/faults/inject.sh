@@ -129,10 +129,13 @@ run_pcopy() {
 		-T "$SRC" "$DST" </dev/null >/dev/null 2>"$WORK/err"
 }
 
+# LeakSanitizer cannot run under ptrace (a sanitizer build under strace).
+STRACE=(env "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace)
+
 # calls BACKEND SYSCALL: the most calls one thread made (strace counts per
 # thread).
 calls() {
-	run_pcopy "$1" 1 strace -f -qq -o "$WORK/trace" -e trace="$2" -e signal=none
+	run_pcopy "$1" 1 "${STRACE[@]}" -f -qq -o "$WORK/trace" -e trace="$2" -e signal=none
 	awk '{ n[$1]++ } END { m = 0; for (p in n) if (n[p] > m) m = n[p]; print m }' "$WORK/trace"
 }
 
@@ -214,7 +217,7 @@ for be in "${be_list[@]}"; do
 		for n in $(points "$max"); do
 			npts=$((npts + 1))
 			for e in ${errnos//,/ }; do
-				run_pcopy "$be" 1 strace -f -qq -y -o "$WORK/trace" -e signal=none \
+				run_pcopy "$be" 1 "${STRACE[@]}" -f -qq -y -o "$WORK/trace" -e signal=none \
 					-e trace="$sc" -e inject="$sc:error=$e:when=$n"
 				rc=$?
 				fired=$(grep -c INJECTED "$WORK/trace")
