@@ -175,6 +175,8 @@ static void count_done(struct engine *engine, const struct job *job)
 		return;
 	}
 	progress_count(engine->progress, kind_counter[job->kind], 1);
+	if (job->kind == JOB_FILE || job->kind == JOB_CHUNK)
+		progress_count(engine->progress, PC_FILE_BYTES, (uint64_t)job->st.st_size);
 	if (engine->opts->verbose || engine->opts->dry_run) {
 		char *src = job_src_path(job), *dst = job_dst_path(job);
 
@@ -365,12 +367,20 @@ int engine_drain(struct engine *engine)
 	return exit_status(engine);
 }
 
-void engine_end(struct engine *engine, int status)
+int engine_end(struct engine *engine, int status)
 {
-	progress_finish(&engine->progress, status);
+	int out_err = progress_finish(&engine->progress, status);
+
 	pthread_mutex_destroy(&engine->dir_lock);
 	pthread_cond_destroy(&engine->dir_released);
 	free(engine);
+	/* Output that did not reach stdout fails the run, as in coreutils. */
+	if (out_err) {
+		fprintf(stderr, "pcopy: write error: %s\n", strerror(-out_err));
+		if (status == 0)
+			status = 1;
+	}
+	return status;
 }
 
 int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
@@ -392,6 +402,5 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 	engine = engine_start(opts, kind, NULL);
 	walk_run(engine, engine->backend, engine->links);
 	status = engine_drain(engine);
-	engine_end(engine, status);
-	return status;
+	return engine_end(engine, status);
 }

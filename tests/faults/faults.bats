@@ -366,3 +366,33 @@ sys.exit(0 if os.read(f, 10) == b"deep" else 1)'
 	assert_status 0
 	assert_same_tree --no-atime ref dst
 }
+
+@test "a directory swapped between its stat and its open is an error, not another directory's copy" {
+	# The shim exchanges src/a and src/b at the walker's open of "a" (after
+	# its fstatat): what opened is b's directory, not the one -x and the
+	# metadata were judged by. cp -a's fts checks the same (dev, ino).
+	mkdir -p src/a src/b
+	echo in-a >src/a/fa
+	echo in-b >src/b/fb
+	chmod 0750 src/a
+	chmod 0705 src/b
+	touch -d 2001-01-01 src/a src/b
+	LD_PRELOAD=$FAULT_SHIM PCOPY_FAULT_SWAP_DIR=a PCOPY_FAULT_SWAP_WITH=b \
+		ASAN_OPTIONS=verify_asan_link_order=0 run --separate-stderr pcopy -a src dst
+	# The shim did swap them.
+	[ -e src/a/fb ] && [ -e src/b/fa ]
+	assert_status 1
+	assert_contains "$stderr" "src/a: file changed as we read it"
+	# Nothing of b's directory under a's name, with a's metadata or not.
+	[ ! -e dst/a/fb ]
+	if [ -e dst/a ]; then
+		[ -z "$(ls -A dst/a)" ]
+	fi
+	# b is copied whole from one directory: b's before the swap (readdir
+	# order may list it first) or a's after, contents and mode alike.
+	if [ -e dst/b/fb ]; then
+		[ "$(ls -A dst/b)" = fb ] && [ "$(stat -c %a dst/b)" = 705 ]
+	else
+		[ "$(ls -A dst/b)" = fa ] && [ "$(stat -c %a dst/b)" = 750 ]
+	fi
+}

@@ -82,6 +82,7 @@ struct ufile {
 	bool shrunk;            /* the source ended early */
 	bool nonblock_cleared;  /* O_NONBLOCK was taken off the source */
 	bool published;         /* LINKAT gave the file its name */
+	bool to_eof;            /* st_size 0 (/proc): one block at a time until EOF */
 	uint64_t next_off, end; /* the part of the range no block has taken yet */
 	unsigned nr_ops;        /* this file's operations in the ring */
 	unsigned nr_blks;       /* blocks this file holds */
