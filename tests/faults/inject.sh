@@ -15,11 +15,13 @@
 # PCOPY_TEST_FAIL_CQE=N:ERRNO (src/backends/uring/ring.c; with -j 1, so
 # that N counts one ring's completions).
 #
-# usage: tests/faults/inject.sh [--full] [--backends LIST] [--syscalls LIST]
+# usage: tests/faults/inject.sh [--full [--first-errno]] [--backends LIST]
+#                               [--syscalls LIST]
 #   default (CI): the first errno of each call, at 3 points (the first,
 #   middle and last call of the busiest thread; the middle one only with
 #   PCOPY_SKIP_SLOW, CI's sanitizer build); --full: every errno at every N
-#   up to 200, then every 10th.
+#   up to 200, then every 10th; --first-errno: only each call's first
+#   errno (at every N).
 # Environment: PCOPY (default build/pcopy), INJECT_LOG (per-run lines).
 # Prints a table (call, errnos, points injected / calls of the busiest
 # thread, runs that exited 0 / 1, runs that do not count (n/a: the dynamic
@@ -35,14 +37,17 @@ COMPARE=$here/../lib/compare.sh
 CHECK=$here/inject_check.py
 
 full=0
+first_errno=0
 backends=thread,process,uring
 only=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--full) full=1 ;;
+	--first-errno) first_errno=1 ;;
 	--backends) backends=$2; shift ;;
 	--syscalls) only=$2; shift ;;
-	*) echo "usage: $0 [--full] [--backends LIST] [--syscalls LIST]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--full [--first-errno]] [--backends LIST] [--syscalls LIST]" >&2
+	   exit 2 ;;
 	esac
 	shift
 done
@@ -218,7 +223,7 @@ for be in "${be_list[@]}"; do
 		sc=${entry%% *}
 		errnos=${entry#* }
 		[ -n "$only" ] && [[ ",$only," != *",$sc,"* ]] && continue
-		[ "$full" = 0 ] && errnos=${errnos%%,*}
+		[ "$full" = 0 ] || [ "$first_errno" = 1 ] && errnos=${errnos%%,*}
 		max=$(calls "$be" "$sc")
 		npts=0
 		for n in $(points "$max"); do
@@ -247,7 +252,7 @@ for be in "${be_list[@]}"; do
 	[ -n "$only" ] && [[ ",$only," != *",cqe,"* ]] && continue
 	# The ring's completions: N up to the first clean run (no N left).
 	errnos=$CQE_ERRNOS
-	[ "$full" = 0 ] && errnos=${errnos%% *}
+	[ "$full" = 0 ] || [ "$first_errno" = 1 ] && errnos=${errnos%% *}
 	npts=0
 	for ((n = 1; n < 100000; n += (full ? 1 : n))); do
 		clean=1
