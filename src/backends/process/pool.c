@@ -493,8 +493,10 @@ static void process_finish(struct backend *be)
 		pthread_cond_wait(&pb->changed, &pb->lock);
 	pb->quit = true;
 	pthread_mutex_unlock(&pb->lock);
-	if (write(pb->wake_fd, &one, sizeof(one)) < 0)
-		BUG("cannot wake the collector: %s", strerror(errno));
+	/* EINTR is retried: a signal must not abort the run (issue 17). */
+	while (write(pb->wake_fd, &one, sizeof(one)) < 0)
+		if (errno != EINTR)
+			BUG("cannot wake the collector: %s", strerror(errno));
 	pthread_join(pb->collector, NULL);
 }
 
