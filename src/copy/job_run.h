@@ -66,7 +66,10 @@ int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk);
  */
 bool job_is_dst_err(const struct worker_ctx *w, int err);
 
-/* JOB_HARDLINK needs no worker state: the engine runs parked links inline. */
-int job_run_hardlink(struct job *job);
+/*
+ * JOB_HARDLINK needs no worker state: the engine runs parked links inline.
+ * -n leaves an existing name alone (job->skipped).
+ */
+int job_run_hardlink(const struct pcopy_opts *opts, struct job *job);
 
 #endif /* PCOPY_JOB_RUN_H */
