@@ -287,6 +287,9 @@ PY
 	[ "$first" != d1 ] || other=d2
 	run env "${env[@]}" RACE_SWAP_NAME=x RACE_SWAP_DIR="$PWD/dst/$first" \
 		RACE_SWAP_TO="$PWD/outside" "$PCOPY" -B "$PCOPY_BACKEND" -a src dst
+	# The link cannot be made: an error naming it, nothing outside.
+	assert_status 1
+	assert_contains "$output" "dst/$other/x"
 	[ -L "dst/$first" ]
 	[ "$(stat -c %h outside/x)" = 1 ]
 	[ "$(cat outside/x)" = secret ]
