@@ -3,9 +3,9 @@
  * Hard links inside the copy: files with more than one link are grouped by
  * (device, inode). The first one seen is copied; the others become links
  * to that copy once it has its final name. Only entries with nlink > 1
- * enter the map (and, under -L, files reached through a symlink), and a
- * group leaves it once all its st_nlink names were seen: memory follows
- * the links still expected, not the size of the tree.
+ * enter the map, and a group leaves it once all its st_nlink names were
+ * seen: memory follows the links still expected, not the size of the tree.
+ * Under -L (where symlinks may reach any file) see hardlink_map_new().
  */
 #ifndef PCOPY_HARDLINK_H
 #define PCOPY_HARDLINK_H
@@ -33,7 +33,16 @@ enum hardlink_outcome {
 	HARDLINK_NO_COPY, /* -n left an existing file there: the next name is copied */
 };
 
-struct hardlink_map *hardlink_map_new(struct engine *engine);
+/*
+ * @follow_all (-L): any file may be reached again through a symlink, so
+ * every file is remembered for the whole run, as cp does, until the
+ * remembered groups take @budget bytes; after that only files with more
+ * names to come enter the map, and leave it once those came.
+ */
+struct hardlink_map *hardlink_map_new(struct engine *engine, bool follow_all, size_t budget);
+
+/* The budget of -L runs: some 100,000 files of ordinary path lengths. */
+#define HARDLINK_DEREF_BUDGET ((size_t)16 << 20)
 
 /*
  * Free the map; parked jobs must have been released (all copies done).
@@ -48,8 +57,7 @@ size_t hardlink_map_size(struct hardlink_map *map);
  * Walker: non-directory @job (nlink > 1, or any under -L) was seen; decide
  * its fate. @counted: the entry is one of the inode's st_nlink names, not
  * a symlink followed to it (-L); a group retires after st_nlink counted
- * names. Under -L a file with one name enters the map only when reached
- * through a symlink. Thread-safe.
+ * names. Thread-safe.
  */
 enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job, bool counted);
 

@@ -396,7 +396,8 @@ struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kin
 	engine->progress = progress_new(opts, opts->jobs + 2, label ? label : ops->name, NULL);
 	progress_bind_slot(engine->progress, opts->jobs);
 	if (opts->preserve & PRESERVE_LINKS)
-		engine->links = hardlink_map_new(engine);
+		engine->links = hardlink_map_new(engine, opts->deref == DEREF_ALWAYS,
+						 HARDLINK_DEREF_BUDGET);
 	engine->backend = ops->start(engine, opts, &err);
 	if (!engine->backend)
 		die("cannot start the %s backend: %s", ops->name, strerror(-err));

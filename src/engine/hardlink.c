@@ -28,6 +28,7 @@ struct hardlink_group {
 	const char *base;          /* its last component, inside rel_path */
 	dev_t dir_dev;             /* the copy's destination directory, to link */
 	ino_t dir_ino;             /* within it by name when the link is there too */
+	bool keep;                 /* -L: remembered for the whole run, as cp does */
 	struct job *parked;        /* links waiting for the copy, in walk order */
 	struct job **parked_tail;
 	struct hardlink_group *next; /* hash chain */
@@ -39,12 +40,17 @@ struct hardlink_map {
 	struct hardlink_group **buckets;
 	size_t nr_buckets;
 	size_t nr_groups;
+	bool follow_all;                 /* -L: symlinks may reach any file again */
+	size_t budget;                   /* bytes the kept groups may take */
+	size_t kept_bytes;               /* bytes they take now */
 };
 
-struct hardlink_map *hardlink_map_new(struct engine *engine)
+struct hardlink_map *hardlink_map_new(struct engine *engine, bool follow_all, size_t budget)
 {
 	struct hardlink_map *map = xcalloc(1, sizeof(*map));
 
+	map->follow_all = follow_all;
+	map->budget = budget;
 	pthread_mutex_init(&map->lock, NULL);
 	map->engine = engine;
 	map->nr_buckets = 1024;
@@ -98,7 +104,8 @@ static struct hardlink_group **find(struct hardlink_map *map, dev_t dev, ino_t i
 	return pg;
 }
 
-static struct hardlink_group *group_add(struct hardlink_map *map, const struct stat *st)
+static struct hardlink_group *group_add(struct hardlink_map *map, const struct stat *st,
+					bool keep)
 {
 	struct hardlink_group *g;
 	size_t b;
@@ -110,6 +117,9 @@ static struct hardlink_group *group_add(struct hardlink_map *map, const struct s
 	g->ino = st->st_ino;
 	g->nlink = st->st_nlink;
 	g->parked_tail = &g->parked;
+	g->keep = keep;
+	if (keep)
+		map->kept_bytes += sizeof(*g);
 	b = bucket_of(map, g->dev, g->ino);
 	g->next = map->buckets[b];
 	map->buckets[b] = g;
@@ -130,7 +140,7 @@ static void maybe_retire(struct hardlink_map *map, struct hardlink_group *g)
 {
 	struct hardlink_group **pg;
 
-	if (g->state == GROUP_PENDING || g->seen < g->nlink || g->parked)
+	if (g->keep || g->state == GROUP_PENDING || g->seen < g->nlink || g->parked)
 		return;
 	pg = find(map, g->dev, g->ino);
 	*pg = g->next;
@@ -179,13 +189,18 @@ enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job, b
 
 	pthread_mutex_lock(&map->lock);
 	g = *find(map, job->st.st_dev, job->st.st_ino);
-	/* -L: a file with one name is remembered only when a symlink reaches it. */
-	if (!g && counted && job->st.st_nlink < 2) {
-		pthread_mutex_unlock(&map->lock);
-		return HARDLINK_COPY;
+	if (!g) {
+		/* -L: every file is remembered while the budget lasts (a
+		 * symlink may reach it later); then only those with more
+		 * names to come, until they came. */
+		bool keep = map->follow_all && map->kept_bytes < map->budget;
+
+		if (!keep && (job->st.st_nlink < 2 || !counted)) {
+			pthread_mutex_unlock(&map->lock);
+			return HARDLINK_COPY;
+		}
+		g = group_add(map, &job->st, keep);
 	}
-	if (!g)
-		g = group_add(map, &job->st);
 	if (counted)
 		g->seen++;
 	switch (g->state) {
@@ -210,7 +225,8 @@ enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job, b
 }
 
 /* Record where @job's destination is: its directory and path below the root. */
-static void set_target(struct hardlink_group *g, const struct job *job)
+static void set_target(struct hardlink_map *map, struct hardlink_group *g,
+		       const struct job *job)
 {
 	const struct dir_node *d;
 	size_t len = strlen(job->dst_name) + 1;
@@ -234,6 +250,8 @@ static void set_target(struct hardlink_group *g, const struct job *job)
 	}
 	g->dir_dev = job->dir->dst_dev;
 	g->dir_ino = job->dir->dst_ino;
+	if (g->keep)
+		map->kept_bytes += len;
 }
 
 struct job *hardlink_complete(struct hardlink_map *map, struct job *job,
@@ -249,7 +267,7 @@ struct job *hardlink_complete(struct hardlink_map *map, struct job *job,
 	if (outcome == HARDLINK_COPIED) {
 		g->state = GROUP_DONE;
 		if (!g->rel_path)
-			set_target(g, job);
+			set_target(map, g, job);
 		for (j = parked; j; j = j->next)
 			make_link_job(g, j);
 	} else if (outcome == HARDLINK_NO_COPY && parked) {

@@ -257,7 +257,8 @@ static bool claim_link(struct walker *wk, struct job *job)
 
 	if (!wk->links || (job->st.st_nlink < 2 && !follow_all))
 		return false;
-	if (follow_all)
+	/* Only a file with more names has names to count. */
+	if (follow_all && job->st.st_nlink > 1)
 		counted = !reached_by_symlink(job);
 	switch (hardlink_claim(wk->links, job, counted)) {
 	case HARDLINK_PARKED:
