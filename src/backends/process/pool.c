@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "copy/job_run.h"
 #include "pcopy/backend.h"
 #include "pcopy/engine.h"
 #include "pcopy/job.h"
@@ -408,6 +409,13 @@ static void process_submit(struct backend *be, struct job *job)
 	size_t wire = job_wire_size(job);
 	struct proc_batch *b, *failed = NULL;
 
+	if (!wire && job->kind == JOB_HARDLINK) {
+		/* A link to a copy deeper than a message carries: made here,
+		 * one directory at a time as a worker would. */
+		engine_job_done(pb->base.engine, job,
+				job_run_hardlink(engine_opts(pb->base.engine), job));
+		return;
+	}
 	if (!wire) {
 		/* What openat() would say; not a chunk (chunks send no names). */
 		engine_job_done(pb->base.engine, job, -ENAMETOOLONG);
