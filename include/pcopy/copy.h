@@ -35,6 +35,7 @@ struct worker_ctx {
 	bool no_reflink;         /* FICLONE refused for this pair */
 	bool no_copy_range;      /* copy_file_range refused for this pair */
 	bool err_on_dst;         /* the last copy error was a write, not a read */
+	unsigned char how;       /* --debug: COPY_HOW_* of the file being copied */
 };
 
 #define WORKER_BUF_SIZE (1u << 20)
@@ -59,6 +60,9 @@ int job_run(struct worker_ctx *w, struct job *job);
  * (-n, -u; job->skipped says why), or a negative error.
  */
 int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist);
+
+/* The mode a new destination file of @job is created with (after job_precheck). */
+mode_t job_dest_mode(const struct pcopy_opts *opts, const struct job *job);
 
 /* Open @job's source for reading: never a FIFO's blocking open. */
 int job_open_source(struct job *job);

@@ -34,15 +34,15 @@ enum hardlink_outcome {
 };
 
 /*
- * @follow_all (-L): any file may be reached again through a symlink, so
- * every file is remembered for the whole run, as cp does, until the
- * remembered groups take @budget bytes; after that only files with more
- * names to come enter the map, and leave it once those came.
+ * Files claimed with @remember (-L, -H operands: a symlink may reach them
+ * again) are remembered for the whole run, as cp does, until those groups
+ * take @budget bytes; after that only files with more names to come enter
+ * the map, and leave it once those came.
  */
-struct hardlink_map *hardlink_map_new(struct engine *engine, bool follow_all, size_t budget);
+struct hardlink_map *hardlink_map_new(struct engine *engine, size_t budget);
 
-/* The budget of -L runs: some 100,000 files of ordinary path lengths. */
-#define HARDLINK_DEREF_BUDGET ((size_t)16 << 20)
+/* The budget: some 100,000 files of ordinary path lengths. */
+#define HARDLINK_REMEMBER_BUDGET ((size_t)16 << 20)
 
 /*
  * Free the map; parked jobs must have been released (all copies done).
@@ -54,12 +54,13 @@ void hardlink_map_free(struct hardlink_map **map);
 size_t hardlink_map_size(struct hardlink_map *map);
 
 /*
- * Walker: non-directory @job (nlink > 1, or any under -L) was seen; decide
- * its fate. @counted: the entry is one of the inode's st_nlink names, not
- * a symlink followed to it (-L); a group retires after st_nlink counted
- * names. Thread-safe.
+ * Walker: non-directory @job (nlink > 1, or reached following symlinks)
+ * was seen; decide its fate. @counted: the entry is one of the inode's
+ * st_nlink names, not a symlink followed to it; a group retires after
+ * st_nlink counted names. @remember: see hardlink_map_new(). Thread-safe.
  */
-enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job, bool counted);
+enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job, bool counted,
+				    bool remember);
 
 /*
  * Engine: the group's copy @job ended with @outcome. HARDLINK_COPIED turns

@@ -93,6 +93,13 @@ void progress_snapshot(struct progress *p, struct progress_snapshot *snap);
  */
 void progress_verbose(struct progress *p, const char *src, const char *dst);
 
+/* The same line with cp's " (backup: 'BACKUP')" when @backup is not NULL. */
+void progress_verbose_backup(struct progress *p, const char *src, const char *dst,
+			     const char *backup);
+
+/* --debug: one line of @text on stdout, below the bar as -v's lines are. */
+void progress_debug(struct progress *p, const char *text);
+
 /*
  * Print an error or warning line "pcopy: <quoted path>: <message>" on
  * stderr (or a {"event":"error",...} object in json mode), after clearing

@@ -18,6 +18,7 @@
 #include "pcopy/copy.h"
 #include "pcopy/backend.h"
 #include "pcopy/dest.h"
+#include "pcopy/copy_file.h"
 #include "pcopy/engine.h"
 #include "pcopy/hardlink.h"
 #include "pcopy/job.h"
@@ -180,10 +181,13 @@ static void count_done(struct engine *engine, const struct job *job)
 	if (engine->opts->verbose || engine->opts->dry_run) {
 		char *src = job_src_path(job), *dst = job_dst_path(job);
 
-		progress_verbose(engine->progress, src, dst);
+		progress_verbose_backup(engine->progress, src, dst, job->backup);
 		free(src);
 		free(dst);
 	}
+	/* cp --debug: how the data went, under the file's -v line. */
+	if (engine->opts->debug && (job->kind == JOB_FILE || job->kind == JOB_CHUNK))
+		progress_debug(engine->progress, copy_how_string(job->how));
 }
 
 /*
@@ -376,8 +380,7 @@ struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kin
 	engine->progress = progress_new(opts, opts->jobs + 2, label ? label : ops->name, NULL);
 	progress_bind_slot(engine->progress, opts->jobs);
 	if (opts->preserve & PRESERVE_LINKS)
-		engine->links = hardlink_map_new(engine, opts->deref == DEREF_ALWAYS,
-						 HARDLINK_DEREF_BUDGET);
+		engine->links = hardlink_map_new(engine, HARDLINK_REMEMBER_BUDGET);
 	sink = (struct backend_sink){
 		.job_done = sink_job_done,
 		.ctx = engine,

@@ -40,16 +40,14 @@ struct hardlink_map {
 	struct hardlink_group **buckets;
 	size_t nr_buckets;
 	size_t nr_groups;
-	bool follow_all;                 /* -L: symlinks may reach any file again */
 	size_t budget;                   /* bytes the kept groups may take */
 	size_t kept_bytes;               /* bytes they take now */
 };
 
-struct hardlink_map *hardlink_map_new(struct engine *engine, bool follow_all, size_t budget)
+struct hardlink_map *hardlink_map_new(struct engine *engine, size_t budget)
 {
 	struct hardlink_map *map = xcalloc(1, sizeof(*map));
 
-	map->follow_all = follow_all;
 	map->budget = budget;
 	pthread_mutex_init(&map->lock, NULL);
 	map->engine = engine;
@@ -182,7 +180,8 @@ static void make_link_job(struct hardlink_group *g, struct job *job)
 	job->group = NULL;
 }
 
-enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job, bool counted)
+enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job, bool counted,
+				    bool remember)
 {
 	struct hardlink_group *g;
 	enum hardlink_action action;
@@ -190,10 +189,10 @@ enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job, b
 	pthread_mutex_lock(&map->lock);
 	g = *find(map, job->st.st_dev, job->st.st_ino);
 	if (!g) {
-		/* -L: every file is remembered while the budget lasts (a
-		 * symlink may reach it later); then only those with more
-		 * names to come, until they came. */
-		bool keep = map->follow_all && map->kept_bytes < map->budget;
+		/* Reached through a symlink may come again: remembered
+		 * while the budget lasts; then only files with more names
+		 * to come, until they came. */
+		bool keep = remember && map->kept_bytes < map->budget;
 
 		if (!keep && (job->st.st_nlink < 2 || !counted)) {
 			pthread_mutex_unlock(&map->lock);

@@ -46,13 +46,13 @@ static void test_by_count(struct hardlink_map *map)
 	struct job *a = file(&sub, "a", 1, 3), *b = file(&sub, "b", 1, 3);
 	struct job *c = file(&root, "c", 1, 3), *recopy, *parked;
 
-	CHECK(hardlink_claim(map, a, true) == HARDLINK_COPY);
-	CHECK(hardlink_claim(map, b, true) == HARDLINK_PARKED);
+	CHECK(hardlink_claim(map, a, true, false) == HARDLINK_COPY);
+	CHECK(hardlink_claim(map, b, true, false) == HARDLINK_PARKED);
 	parked = hardlink_complete(map, a, HARDLINK_COPIED, &recopy);
 	CHECK(parked == b && !b->next && !recopy);
 	/* In the copy's directory by name, elsewhere by the path below the root. */
 	CHECK(b->kind == JOB_HARDLINK && b->link_dir == &sub && !strcmp(b->link_name, "a"));
-	CHECK(hardlink_claim(map, c, true) == HARDLINK_LINK);
+	CHECK(hardlink_claim(map, c, true, false) == HARDLINK_LINK);
 	CHECK(c->link_dir == &root && !strcmp(c->link_name, "sub/a"));
 	CHECK(hardlink_map_size(map) == 0);
 	drop(a);
@@ -66,9 +66,9 @@ static void test_no_copy(struct hardlink_map *map)
 	struct job *a = file(&sub, "a", 2, 3), *b = file(&sub, "b", 2, 3);
 	struct job *c = file(&sub, "c", 2, 3), *recopy, *parked;
 
-	CHECK(hardlink_claim(map, a, true) == HARDLINK_COPY);
-	CHECK(hardlink_claim(map, b, true) == HARDLINK_PARKED);
-	CHECK(hardlink_claim(map, c, true) == HARDLINK_PARKED);
+	CHECK(hardlink_claim(map, a, true, false) == HARDLINK_COPY);
+	CHECK(hardlink_claim(map, b, true, false) == HARDLINK_PARKED);
+	CHECK(hardlink_claim(map, c, true, false) == HARDLINK_PARKED);
 	parked = hardlink_complete(map, a, HARDLINK_NO_COPY, &recopy);
 	CHECK(!parked && recopy == b && b->kind == JOB_FILE && b->group);
 	parked = hardlink_complete(map, b, HARDLINK_COPIED, &recopy);
@@ -82,14 +82,14 @@ static void test_no_copy(struct hardlink_map *map)
 /* -L: every file is remembered, as cp does, until the budget is spent. */
 static void test_deref(void)
 {
-	struct hardlink_map *map = hardlink_map_new(NULL, true, 4096);
+	struct hardlink_map *map = hardlink_map_new(NULL, 4096);
 	struct job *p, *q, *recopy;
 	size_t kept;
 
 	for (ino_t i = 100; i < 10100; i++) {
 		struct job *j = file(&sub, "f", i, 1);
 
-		if (hardlink_claim(map, j, true) == HARDLINK_COPY && j->group)
+		if (hardlink_claim(map, j, true, true) == HARDLINK_COPY && j->group)
 			CHECK(!hardlink_complete(map, j, HARDLINK_COPIED, &recopy));
 		drop(j);
 	}
@@ -97,15 +97,15 @@ static void test_deref(void)
 	CHECK(kept > 10 && kept < 100);
 	/* Within the budget a second name (a symlink's) became a link. */
 	p = file(&sub, "s", 100, 1);
-	CHECK(hardlink_claim(map, p, false) == HARDLINK_LINK);
+	CHECK(hardlink_claim(map, p, false, true) == HARDLINK_LINK);
 	drop(p);
 	/* Beyond it, a file with two names is a group until both came. */
 	p = file(&sub, "p", 7, 2);
 	q = file(&sub, "q", 7, 2);
-	CHECK(hardlink_claim(map, p, true) == HARDLINK_COPY && p->group);
+	CHECK(hardlink_claim(map, p, true, true) == HARDLINK_COPY && p->group);
 	CHECK(!hardlink_complete(map, p, HARDLINK_COPIED, &recopy));
 	CHECK(hardlink_map_size(map) == kept + 1);
-	CHECK(hardlink_claim(map, q, true) == HARDLINK_LINK);
+	CHECK(hardlink_claim(map, q, true, true) == HARDLINK_LINK);
 	CHECK(hardlink_map_size(map) == kept);
 	drop(p);
 	drop(q);
@@ -114,7 +114,7 @@ static void test_deref(void)
 
 int main(void)
 {
-	struct hardlink_map *map = hardlink_map_new(NULL, false, 0);
+	struct hardlink_map *map = hardlink_map_new(NULL, 0);
 
 	test_by_count(map);
 	test_no_copy(map);
