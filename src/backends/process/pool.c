@@ -441,6 +441,12 @@ static void process_submit(struct backend *be, struct job *job)
 	size_t wire = job_wire_size(job);
 	struct proc_batch *b, *failed = NULL;
 
+	if (!wire && job->kind == JOB_HARDLINK) {
+		/* A link to a copy deeper than a message carries: made here,
+		 * one directory at a time as a worker would. */
+		backend_job_done(&pb->base, job, job_run_hardlink(pb->fin.opts, job));
+		return;
+	}
 	if (!wire) {
 		/* What openat() would say; not a chunk (chunks send no names). */
 		backend_job_done(&pb->base, job, -ENAMETOOLONG);
