@@ -22,6 +22,7 @@
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
+#include "pcopy/scan.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
 
@@ -393,9 +394,14 @@ void engine_end(struct engine *engine, int status)
 int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 {
 	struct engine *engine = engine_start(opts, kind, NULL);
+	struct scan *scan;
 	int status;
 
+	/* Totals ahead of the walker, for the display only; once the walk
+	 * ends its own totals are final and the scan has nothing to add. */
+	scan = scan_start(opts, engine->progress);
 	walk_run(engine, engine->backend, engine->links);
+	scan_stop(&scan);
 	status = engine_drain(engine);
 	engine_end(engine, status);
 	return status;
