@@ -343,7 +343,7 @@ static bool scan_entry(struct scan *s, const char *name, unsigned char type)
 
 	if (type == DT_DIR && !follow)
 		return !scan_excluded(s, name, true) && scan_enter(s, name, false);
-	if (type != DT_REG && type != DT_UNKNOWN && !(type == DT_LNK && follow))
+	if (type != DT_REG && type != DT_DIR && type != DT_UNKNOWN && !(type == DT_LNK && follow))
 		return false; /* no data to copy */
 	if (scan_statx(fd, name, follow, &stx))
 		return false;

@@ -33,6 +33,7 @@ static const enum bar_field bar_order[] = {
 #define BAR_FIELD_MAX 48
 #define BAR_GRAPHIC_MIN 8 /* cells; narrower is not worth drawing */
 #define BAR_GRAPHIC_MAX 40
+#define BAR_GRAPHIC_MID 20 /* cells the graphic gets before the name grows */
 #define BAR_NAME_MIN 12 /* columns of a file name worth showing */
 
 /* "1.50/3.00 GiB", or "512 MiB/3.00 GiB" when the units differ. */
@@ -164,6 +165,18 @@ static size_t name_char(const unsigned char *s, bool utf8, unsigned *cols)
 	return len ? len : 1;
 }
 
+static unsigned name_width(const char *name, bool utf8)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	unsigned total = 0, w;
+
+	for (size_t i = 0; s[i];) {
+		i += name_char(s + i, utf8, &w);
+		total += w;
+	}
+	return total;
+}
+
 /*
  * @name made safe for the terminal (control bytes and, outside UTF-8,
  * every non-ASCII byte become '?') and cut to @cols columns by keeping its
@@ -173,13 +186,9 @@ static size_t name_char(const unsigned char *s, bool utf8, unsigned *cols)
 static size_t bar_name(char *out, const char *name, unsigned cols, bool utf8, unsigned *used)
 {
 	const unsigned char *s = (const unsigned char *)name;
-	unsigned total = 0, w, dots = utf8 ? 1 : 3;
+	unsigned total = name_width(name, utf8), w, dots = utf8 ? 1 : 3;
 	size_t i, len, n = 0;
 
-	for (i = 0; s[i]; i += len) {
-		len = name_char(s + i, utf8, &w);
-		total += w;
-	}
 	*used = 0;
 	i = 0;
 	if (total > cols) {
@@ -252,6 +261,14 @@ static unsigned bar_choose(char f[NR_BAR_FIELDS][BAR_FIELD_MAX], bool show[NR_BA
 	return room > used ? room - used : 0;
 }
 
+/* Add up to @want of *@spare columns to *@cols. */
+static void bar_grow(unsigned *cols, unsigned want, unsigned *spare)
+{
+	want = want < *spare ? want : *spare;
+	*cols += want;
+	*spare -= want;
+}
+
 size_t progress_render_bar(char *buf, size_t size, const struct progress_view *v, unsigned width)
 {
 	char f[NR_BAR_FIELDS][BAR_FIELD_MAX], extra[4 * PROGRESS_LINE_MAX + 8];
@@ -267,16 +284,19 @@ size_t progress_render_bar(char *buf, size_t size, const struct progress_view *v
 		room = PROGRESS_LINE_MAX / 4; /* graphic cells take 3 bytes */
 	bar_fields(f, v);
 	spare = bar_choose(f, show, v, room);
-	/* The graphic grows first, the name takes what is left. */
-	if (show[BF_GRAPHIC]) {
-		unsigned grow = BAR_GRAPHIC_MAX - BAR_GRAPHIC_MIN;
+	/* Spare columns: the graphic to 20 cells, the name in full, the
+	 * graphic to 40, then what is left to the name (cut at its start). */
+	if (show[BF_GRAPHIC])
+		bar_grow(&inner, BAR_GRAPHIC_MID - BAR_GRAPHIC_MIN, &spare);
+	if (show[BF_NAME]) {
+		unsigned w = name_width(v->name, v->utf8);
 
-		grow = spare < grow ? spare : grow;
-		inner += grow;
-		spare -= grow;
+		name_cols = BAR_NAME_MIN;
+		bar_grow(&name_cols, w > BAR_NAME_MIN ? w - BAR_NAME_MIN : 0, &spare);
 	}
-	if (show[BF_NAME])
-		name_cols = BAR_NAME_MIN + spare;
+	if (show[BF_GRAPHIC])
+		bar_grow(&inner, BAR_GRAPHIC_MAX - inner, &spare);
+	name_cols += spare;
 	for (size_t i = 0; i < sizeof(bar_order) / sizeof(bar_order[0]); i++) {
 		enum bar_field k = bar_order[i];
 

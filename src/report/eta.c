@@ -7,15 +7,38 @@
 /* Ridge weight, relative to each variable's own scale: keeps the 2x2 solve
  * stable when files and bytes move in step (a tree of same-size files). */
 #define ETA_RIDGE 0.01
+/* Bounds of a sample's weight (see eta_weight()). */
+#define ETA_WEIGHT_MIN 0.01
+#define ETA_WEIGHT_MAX 100.0
 
 void eta_init(struct eta_model *m)
 {
 	*m = (struct eta_model){ .shown = -1 };
 }
 
+/*
+ * The weight of a sample: (dt / predicted dt)^2 at the costs fitted so
+ * far, so that residuals count relative to the work of their tick. Plain
+ * least squares would let the ticks that did the most work (the fast ones)
+ * dominate, and a copy that slows down would take many time constants to
+ * show it.
+ */
+static double eta_weight(const struct eta_model *m, double dt, double df, double db)
+{
+	double a, b, pred, w;
+
+	if (!eta_costs(m, &a, &b))
+		return 1;
+	pred = a * df + b * db;
+	if (!(pred > 0))
+		return 1;
+	w = (dt / pred) * (dt / pred);
+	return w < ETA_WEIGHT_MIN ? ETA_WEIGHT_MIN : w > ETA_WEIGHT_MAX ? ETA_WEIGHT_MAX : w;
+}
+
 void eta_sample(struct eta_model *m, double t, uint64_t files, uint64_t bytes)
 {
-	double dt, df, db, keep;
+	double dt, df, db, keep, w;
 
 	if (!m->started || t <= m->last_t || files < m->last_files || bytes < m->last_bytes) {
 		if (!m->started || t > m->last_t) {
@@ -30,11 +53,12 @@ void eta_sample(struct eta_model *m, double t, uint64_t files, uint64_t bytes)
 	df = (double)(files - m->last_files);
 	db = (double)(bytes - m->last_bytes);
 	keep = exp(-dt / ETA_FIT_TAU_S);
-	m->sff = m->sff * keep + df * df;
-	m->sfb = m->sfb * keep + df * db;
-	m->sbb = m->sbb * keep + db * db;
-	m->sft = m->sft * keep + df * dt;
-	m->sbt = m->sbt * keep + db * dt;
+	w = eta_weight(m, dt, df, db);
+	m->sff = m->sff * keep + w * df * df;
+	m->sfb = m->sfb * keep + w * df * db;
+	m->sbb = m->sbb * keep + w * db * db;
+	m->sft = m->sft * keep + w * df * dt;
+	m->sbt = m->sbt * keep + w * db * dt;
 	m->sampled += dt;
 	m->last_t = t;
 	m->last_files = files;

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 /* Time constant of the fit (seconds): older samples weigh e^(-age/tau). */
-#define ETA_FIT_TAU_S 8.0
+#define ETA_FIT_TAU_S 4.0
 /* Time constant of the shown ETA's approach to the fitted one. */
 #define ETA_SHOW_TAU_S 3.0
 /* No ETA before this much time was sampled. */
