@@ -243,11 +243,34 @@ static void scan_push(struct scan *s, int fd, const struct stat *st, bool follow
 		s->max_open_fds = s->open_fds;
 }
 
+/*
+ * Going up to a parent whose descriptor was closed: ".." of the child is
+ * one openat, not a walk down from the top; checked to be the directory
+ * seen (it is not, for a directory reached through a symlink under -L;
+ * scan_reopen() then walks down by names).
+ */
+static void scan_open_parent(struct scan *s, int child_fd, struct scan_frame *parent)
+{
+	struct stat st;
+	int fd = openat(child_fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || st.st_dev != parent->dev || st.st_ino != parent->ino) {
+		close(fd);
+		return;
+	}
+	parent->fd = fd;
+	s->open_fds++;
+}
+
 static void scan_pop(struct scan *s)
 {
 	struct scan_frame *f = &s->frames[--s->nr_frames];
 
 	if (f->fd >= 0) {
+		if (s->nr_frames && s->frames[s->nr_frames - 1].fd < 0)
+			scan_open_parent(s, f->fd, &s->frames[s->nr_frames - 1]);
 		close(f->fd);
 		s->open_fds--;
 	}
