@@ -96,7 +96,7 @@ bool eta_costs(const struct eta_model *m, double *per_file, double *per_byte)
 
 double eta_estimate(struct eta_model *m, double t, uint64_t files_left, uint64_t bytes_left)
 {
-	double a, b, raw, dt, pred, step, limit;
+	double a, b, raw, dt, pred, step;
 
 	if (!eta_costs(m, &a, &b))
 		return m->shown >= 0 ? fmax(m->shown - (t - m->shown_t), 0) : -1;
@@ -109,16 +109,10 @@ double eta_estimate(struct eta_model *m, double t, uint64_t files_left, uint64_t
 		return raw;
 	}
 	dt = t > m->shown_t ? t - m->shown_t : 0;
-	/* Count down in real time, then move a share of the way to the fit,
-	 * and never by more than that share of the ETA itself (a raw value
-	 * that leaps by an order of magnitude is followed over seconds). */
+	/* Count down in real time, then move a share of the way to the fit:
+	 * an exponential average of time constant ETA_SHOW_TAU_S. */
 	pred = fmax(m->shown - dt, 0);
 	step = (raw - pred) * dt / (ETA_SHOW_TAU_S + dt);
-	limit = fmax(pred, 1.0) * dt / ETA_SHOW_TAU_S;
-	if (step > limit)
-		step = limit;
-	if (step < -limit)
-		step = -limit;
 	m->shown = fmax(pred + step, 0);
 	m->shown_t = t;
 	return m->shown;

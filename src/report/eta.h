@@ -44,8 +44,8 @@ bool eta_costs(const struct eta_model *m, double *per_file, double *per_byte);
 /*
  * The smoothed ETA at time @t for what is left, or -1 while unknown. Each
  * call moves the shown value: call it once per display tick. Between two
- * calls dt apart it changes from "the last value minus dt" by at most
- * dt/ETA_SHOW_TAU_S of that value (or of 1 s, if more).
+ * calls dt apart it goes from "the last value minus dt" a share
+ * dt/(ETA_SHOW_TAU_S + dt) of the way to the fitted estimate, no further.
  */
 double eta_estimate(struct eta_model *m, double t, uint64_t files_left, uint64_t bytes_left);
 

@@ -89,8 +89,8 @@ static void test_collinear(void)
 
 /*
  * The copy slows down 4x at once: the shown ETA counts down, then rises
- * towards the new estimate, each tick by at most dt/tau of itself, and
- * gets there within 30 s.
+ * towards the new estimate, each tick a share dt/(tau + dt) of the way and
+ * never past it, and gets there within 30 s.
  */
 static void test_smoothing(void)
 {
@@ -106,15 +106,26 @@ static void test_smoothing(void)
 	for (int i = 0; i < 120; i++) {
 		double pred;
 
+		double pf, pb, fit;
+
 		run(&m, &t, &files, &bytes, 4 * a, 4 * b, 1.0, 1);
+		CHECK(eta_costs(&m, &pf, &pb), "no costs");
+		fit = pf * left_f + pb * left_b;
 		eta = eta_estimate(&m, t, left_f, left_b);
 		pred = fmax(prev - TICK, 0);
-		CHECK(fabs(eta - pred) <= fmax(pred, 1) * TICK / ETA_SHOW_TAU_S + 1e-9,
+		CHECK(fabs(eta - pred) <= fabs(fit - pred) * TICK / (ETA_SHOW_TAU_S + TICK) + 1e-9,
 		      "tick %d: %.3f after %.3f jumps more than the smoothing allows", i, eta, prev);
+		CHECK(eta >= fmin(pred, fit) - 1e-9 && eta <= fmax(pred, fit) + 1e-9,
+		      "tick %d: %.3f overshoots", i, eta);
 		prev = eta;
 	}
 	raw = 4 * (left_f * a + left_b * b);
 	CHECK(fabs(eta / raw - 1) < 0.1, "ETA %.2f, not near %.2f after 30 s", eta, raw);
+	/* A short ETA under a longer estimate rises, faster than time passes. */
+	m.shown = 0.2;
+	for (int i = 0; i < 10; i++)
+		eta = eta_estimate(&m, t += 0.1, left_f, left_b);
+	CHECK(eta > 1, "ETA %.2f: a short one does not rise towards %.2f", eta, raw);
 }
 
 /* The display's totals: the scan's until the walk ends, final once it is done. */

@@ -526,6 +526,40 @@ static void test_bar_mode(void)
 	unsetenv("LC_ALL");
 }
 
+/* The bar names a large file while it dominates, not after it is done. */
+static void test_bar_large_file(void)
+{
+	struct pcopy_opts o = mode_opts(PROGRESS_BAR);
+	char *out, *first, *second, *save;
+	struct progress *p;
+	struct capture c;
+
+	setenv("COLUMNS", "200", 1);
+	setenv("LC_ALL", "C", 1);
+	fake_ns = 0;
+	capture_begin(&c, STDERR_FILENO);
+	p = progress_new(&o, 1, "thread", fake_clock);
+	progress_add_total(p, PT_BYTES, 100 << 20);
+	progress_add_total(p, PT_FILES, 3);
+	progress_large_file(p, "src/disk.img", 80 << 20);
+	progress_count(p, PC_BYTES, 10 << 20);
+	fake_ns = SEC;
+	progress_tick(p);
+	progress_count(p, PC_BYTES, 80 << 20); /* past its size: another file now */
+	fake_ns = 2 * SEC;
+	progress_tick(p);
+	progress_walk_done(p);
+	progress_finish(&p, 0);
+	out = capture_end(&c);
+	first = strtok_r(out, "\r", &save);
+	second = strtok_r(NULL, "\r", &save);
+	CHECK(first && strstr(first, " elapsed src/disk.img"), "no name: [%s]", first);
+	CHECK(second && !strstr(second, "disk.img"), "name after the file: [%s]", second);
+	free(out);
+	unsetenv("COLUMNS");
+	unsetenv("LC_ALL");
+}
+
 static void test_plain_mode(void)
 {
 	struct pcopy_opts o = mode_opts(PROGRESS_PLAIN);
@@ -747,6 +781,7 @@ int main(void)
 	test_json_mode();
 	test_bar_mode();
 	test_plain_mode();
+	test_bar_large_file();
 	test_summary_and_quiet();
 	test_verbose();
 	test_display_json();
