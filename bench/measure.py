@@ -40,7 +40,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
+import counts  # noqa: E402
+from verify import compare, manifest  # noqa: E402
 import gen_corpus  # noqa: E402
+from targets import LOAD_MAX, MIN_PAIRS_TMPFS, evaluate_targets  # noqa: E402
 
 KiB, MiB, GiB = 1024, 1024**2, 1024**3
 
@@ -53,6 +56,12 @@ SEED = int(ENV.get("SEED", "20240801"))
 VERIFY = ENV.get("VERIFY", "content")          # content | meta | none
 TIMEOUT = float(ENV.get("TIMEOUT", "1800"))
 SYSCALLS = ENV.get("SYSCALLS", "1") != "0"
+CALLGRIND = ENV.get("CALLGRIND", "1") != "0"
+# Load above LOAD_MAX before a cell: wait up to LOAD_WAIT seconds for it to
+# settle (the benchmark's own last cell counts too), then ON_LOAD=refuse
+# stops the run, ON_LOAD=mark times the cell and marks it not valid.
+ON_LOAD = ENV.get("ON_LOAD", "refuse")
+LOAD_WAIT = float(ENV.get("LOAD_WAIT", "600"))
 OUT_MD = ENV.get("OUT_MD", os.path.join(HERE, "RESULTS.md"))
 OUT_JSON = ENV.get("OUT_JSON", os.path.join(HERE, "results.json"))
 TOOLS_FILTER = ENV.get("TOOLS", "").split()
@@ -64,19 +73,6 @@ MERGE = ENV.get("MERGE", "0") != "0"
 ALL_CORPORA = ["kernel", "small", "flat", "large", "mixed"]
 ALL_MODES = ["tmpfs", "disk"]
 DEFAULT_PAIRS = 8
-
-# Ratio targets for pcopy -a / cp -a (lower is better), by (corpus, mode).
-TARGETS = {
-    ("kernel", "tmpfs"): 0.50, ("kernel", "disk"): 0.60,
-    ("small", "tmpfs"): 0.45, ("small", "disk"): 0.30,
-    ("flat", "tmpfs"): 0.60, ("flat", "disk"): 0.50,
-    ("large", "tmpfs"): 0.60, ("large", "disk"): 0.60,
-    ("mixed", "tmpfs"): 0.60, ("mixed", "disk"): 0.70,
-}
-SYSCALL_TARGET = 10          # per small file, thread backend
-RSS_TARGET_MIB = 100         # on the 1,000,000-entry corpus
-AUTO_TOLERANCE = 0.05        # auto within 5% of the best backend
-DIRECT_IO_FRACTION = 0.60    # large on disk: >= 60% of fio's direct write rate
 
 # Fields a baseline tool keeps only to the second (the GNU tar format).
 COARSE = {
@@ -129,7 +125,8 @@ def tool_argv(tool, src, dst):
         return ["bash", "-c", 'set -o pipefail; mkdir -- "$2" && '
                 'tar -C "$1" -cf - . | tar -C "$2" -xpf -', "tar", src, dst]
     if tool.startswith("pcopy-"):
-        return [PCOPY, "-a", "-B", tool[6:], src, dst]
+        backend, _, jobs = tool[6:].partition("-j")
+        return [PCOPY, "-a", "-B", backend] + ([f"-j{jobs}"] if jobs else []) + [src, dst]
     if tool == "xcp":
         return ["xcp", "-r", src, dst]
     if tool == "fcp":
@@ -139,7 +136,8 @@ def tool_argv(tool, src, dst):
 
 def label(tool):
     if tool.startswith("pcopy-"):
-        return f"pcopy -a -B {tool[6:]}"
+        backend, _, jobs = tool[6:].partition("-j")
+        return f"pcopy -a -B {backend}" + (f" -j{jobs}" if jobs else "")
     return LABELS[tool]
 
 
@@ -270,93 +268,6 @@ def run_once(tool, src, dst, mode, errfile):
     return r
 
 
-# ---------------------------------------------------------------- verification
-
-S_IFMT = 0o170000
-TYPES = {0o040000: "d", 0o100000: "f", 0o120000: "l", 0o010000: "p",
-         0o140000: "s", 0o020000: "c", 0o060000: "b"}
-
-
-def manifest(root, content):
-    """{relative path: {field: value}} for the tree at ROOT, and its allocation."""
-    ents = {}
-    groups = {}
-    alloc = 0
-    stack = [b""]
-    rootb = os.fsencode(root)
-    while stack:
-        rel = stack.pop()
-        path = os.path.join(rootb, rel) if rel else rootb
-        st = os.lstat(path)
-        t = TYPES.get(st.st_mode & S_IFMT, "?")
-        e = {"type": t, "mode": st.st_mode & 0o7777, "uid": st.st_uid, "gid": st.st_gid}
-        alloc += st.st_blocks * 512
-        if t == "l":
-            e["target"] = os.readlink(path)
-            e["lmtime"] = st.st_mtime_ns
-        else:
-            e["mtime"] = st.st_mtime_ns
-        if t == "f":
-            e["size"] = st.st_size
-            if st.st_nlink > 1:
-                groups.setdefault((st.st_dev, st.st_ino), []).append(rel)
-            if content:
-                h = hashlib.sha256()
-                with open(path, "rb", buffering=0) as f:
-                    while True:
-                        b = f.read(4 * MiB)
-                        if not b:
-                            break
-                        h.update(b)
-                e["hash"] = h.hexdigest()
-        if t in "bc":
-            e["rdev"] = st.st_rdev
-        ents[rel or b"."] = e
-        if t == "d":
-            with os.scandir(path) as it:
-                for d in it:
-                    stack.append(os.path.join(rel, d.name) if rel else d.name)
-    for paths in groups.values():
-        leader = min(paths)
-        for p in paths:
-            ents[p]["link"] = leader
-    for e in ents.values():
-        if e["type"] == "f":
-            e.setdefault("link", None)
-    return ents, alloc
-
-
-def compare(ref, got, ignore=(), coarse=()):
-    """Differences between two manifests, as a list of short strings."""
-    diffs = []
-    for p in sorted(set(ref) - set(got))[:5]:
-        diffs.append(f"missing {os.fsdecode(p)}")
-    missing = len(set(ref) - set(got))
-    extra = sorted(set(got) - set(ref))
-    for p in extra[:5]:
-        diffs.append(f"extra {os.fsdecode(p)}")
-    nfield = {}
-    for p in ref.keys() & got.keys():
-        a, b = ref[p], got[p]
-        for k in a.keys() | b.keys():
-            if k in ignore or a.get(k) == b.get(k):
-                continue
-            if k in coarse and a.get(k) is not None and b.get(k) is not None \
-                    and a[k] // 10**9 == b[k] // 10**9:
-                continue
-            nfield[k] = nfield.get(k, 0) + 1
-            if nfield[k] <= 3:
-                diffs.append(f"{os.fsdecode(p)}: {k} {a.get(k)!r} vs {b.get(k)!r}")
-    summary = []
-    if missing:
-        summary.append(f"{missing} missing")
-    if extra:
-        summary.append(f"{len(extra)} extra")
-    for k, n in sorted(nfield.items()):
-        summary.append(f"{n} differ in {k}")
-    return summary, diffs
-
-
 # ---------------------------------------------------------------- statistics
 
 def geomean(xs):
@@ -457,10 +368,46 @@ def fill(corpus_root, src, corpus):
     os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
+class LoadRefused(Exception):
+    pass
+
+
+def load_gate(mode, corpus, result):
+    """Before a cell's first run: wait for the 1-minute load average to be
+    at most LOAD_MAX; record it. Above it after LOAD_WAIT seconds, refuse
+    (ON_LOAD=refuse) or mark the cell not valid (ON_LOAD=mark)."""
+    t0 = time.monotonic()
+    said = False
+    while os.getloadavg()[0] > LOAD_MAX and time.monotonic() - t0 < LOAD_WAIT:
+        if not said:
+            log(f"{mode}/{corpus}: load {os.getloadavg()[0]:.2f} > {LOAD_MAX:.1f}: "
+                f"waiting up to {LOAD_WAIT:.0f} s for it to settle")
+            said = True
+        time.sleep(min(5, LOAD_WAIT))
+    load = os.getloadavg()
+    result["load_before"] = load
+    result["load_waited_seconds"] = round(time.monotonic() - t0, 1)
+    result["load_max"] = LOAD_MAX
+    result["valid"] = True
+    result["not_valid"] = []
+    if load[0] <= LOAD_MAX:
+        log(f"{mode}/{corpus}: load {load[0]:.2f} <= {LOAD_MAX:.1f}: timing")
+        return
+    why = f"load {load[0]:.2f} before the cell"
+    result["valid"] = False
+    result["not_valid"].append(why)
+    if ON_LOAD != "mark":
+        result["error"] = (f"refused: {why} (after waiting {LOAD_WAIT:.0f} s; "
+                           "ON_LOAD=mark times it anyway, marked not valid)")
+        raise LoadRefused(result["error"])
+    log(f"{mode}/{corpus}: {why}: timing anyway (ON_LOAD=mark), every figure not valid")
+
+
 def _bench(mode, corpus, src, dst, tools, errfile, result):
     content = VERIFY == "content" and corpus != "million"
     warm = WARMUP.get(mode, True)
     result["warmup"] = warm
+    load_gate(mode, corpus, result)
     per = result["tools"] = {t: {"label": label(t), "runs": []} for t in tools}
     st = {"ref": None, "pending": {}}
 
@@ -538,6 +485,9 @@ def _bench(mode, corpus, src, dst, tools, errfile, result):
     others = [t for t in tools if t != "cp"]
     pairs = int(ENV.get(f"PAIRS_{mode.upper()}", PAIRS))
     result["pairs"] = pairs
+    if mode == "tmpfs" and pairs < MIN_PAIRS_TMPFS:
+        result["valid"] = False
+        result["not_valid"].append(f"{pairs} pair{'s' if pairs != 1 else ''}")
     for p in range(pairs):
         k = p % len(others) if others else 0
         order = others[k:] + others[:k]
@@ -562,9 +512,15 @@ def _bench(mode, corpus, src, dst, tools, errfile, result):
             per["cp"]["runs"].append(got["cp"])
             per[tool].setdefault("pair_ratios", []).append(
                 got[tool]["seconds"] / got["cp"]["seconds"])
+            if got["cp"]["cpu"] > 0:
+                per[tool].setdefault("pair_cpu_ratios", []).append(
+                    max(got[tool]["cpu"], 0.005) / got["cp"]["cpu"])
             log(f"{mode}/{corpus}: pair {p + 1}/{pairs} {tool}: "
                 f"{got[tool]['seconds']:.2f} s vs cp {got['cp']['seconds']:.2f} s "
                 f"= {per[tool]['pair_ratios'][-1]:.3f}")
+    result["load_after"] = os.getloadavg()
+    result["load_max_during"] = max((x["load1"] for d in per.values() for x in d["runs"]),
+                                    default=None)
     for tool, d in per.items():
         d.pop("manifest_done", None)
         if tool in st["pending"]:
@@ -577,59 +533,8 @@ def _bench(mode, corpus, src, dst, tools, errfile, result):
             d["ratio"] = geomean(d["pair_ratios"])
             d["ratio_min"] = min(d["pair_ratios"])
             d["ratio_max"] = max(d["pair_ratios"])
-
-
-# ---------------------------------------------------------------- syscalls
-
-def count_syscalls(tools, sample_root):
-    """strace -c -f: marginal system calls per file on the sample tree."""
-    work = os.path.join(BASE, "work")
-    empty = os.path.join(work, "strace-empty")
-    remove(empty)
-    os.makedirs(empty)
-    files = sum(len(fs) for _, _, fs in os.walk(sample_root))
-    dirs = sum(1 for _ in os.walk(sample_root))
-    res = {"files": files, "dirs": dirs, "fs": out(["findmnt", "-n", "-o", "FSTYPE", "-T", work]),
-           "tools": {}}
-    dst = os.path.join(work, "strace-dst")
-    for tool in tools:
-        if tool in ("xcp", "fcp"):
-            continue
-        counts = {}
-        for name, src in (("empty", empty), ("sample", sample_root)):
-            remove(dst)
-            o = os.path.join(work, f"strace-{tool}-{name}.txt")
-            r = subprocess.run(["strace", "-f", "-c", "-U", "name,calls,errors", "-o", o, "--"]
-                               + tool_argv(tool, src, dst), capture_output=True, text=True)
-            remove(dst)
-            if r.returncode != 0:
-                counts = None
-                res["tools"][tool] = {"error": f"exit {r.returncode}: {r.stderr.strip()[-200:]}"}
-                break
-            counts[name] = parse_strace(o)
-        if counts is None:
-            continue
-        tot = counts["sample"].get("total", 0) - counts["empty"].get("total", 0)
-        by = {k: (v - counts["empty"].get(k, 0)) / files
-              for k, v in counts["sample"].items() if k != "total"}
-        top = sorted(((k, round(v, 2)) for k, v in by.items() if v >= 0.05),
-                     key=lambda kv: -kv[1])
-        res["tools"][tool] = {"per_file": tot / files, "total_sample": counts["sample"].get("total"),
-                              "total_empty": counts["empty"].get("total"), "top": top[:14]}
-        log(f"syscalls: {tool}: {tot / files:.2f} per file "
-            f"({', '.join(f'{k} {v}' for k, v in top[:8])})")
-    remove(empty)
-    return res
-
-
-def parse_strace(path):
-    counts = {}
-    with open(path) as f:
-        for line in f:
-            fs = line.split()
-            if len(fs) >= 2 and fs[1].isdigit():
-                counts[fs[0]] = counts.get(fs[0], 0) + int(fs[1])
-    return counts
+            if d.get("pair_cpu_ratios"):
+                d["cpu_ratio"] = geomean(d["pair_cpu_ratios"])
 
 
 # ---------------------------------------------------------------- fio
@@ -773,7 +678,8 @@ def main():
     t_start = time.monotonic()
     res = {"machine": machine_info(), "settings": {
         "pairs": PAIRS, "seed": SEED, "verify": VERIFY, "plan": [f"{m}:{c}" for m, c in plan],
-        "timeout": TIMEOUT}, "corpora": {}, "modes": {}, "syscalls": None, "fio": None}
+        "timeout": TIMEOUT, "load_max": LOAD_MAX, "on_load": ON_LOAD, "load_wait": LOAD_WAIT,
+        "min_pairs_tmpfs": MIN_PAIRS_TMPFS}, "corpora": {}, "modes": {}, "syscalls": None, "instructions": None, "fio": None}
     res["settings"]["reduced"] = is_reduced(plan)
     res["settings"]["fewer_pairs"] = fewer_pairs(plan)
     res["settings"]["pairs_by_mode"] = {m: int(ENV.get(f"PAIRS_{m.upper()}", PAIRS))
@@ -788,10 +694,16 @@ def main():
         root, stamp = gen_corpus.ensure(BASE, c, SEED)
         corpus_roots[c] = root
         res["corpora"][c] = stamp
-    if SYSCALLS:
+    if SYSCALLS or CALLGRIND:
         root, stamp = gen_corpus.ensure(BASE, "sample", SEED)
         res["corpora"]["sample"] = stamp
-        res["syscalls"] = count_syscalls([t for t in tools], root)
+        # pcopy with one worker too: the CPU per file target is at -j1.
+        ctools = tools + (["pcopy-thread-j1"] if "pcopy-thread" in tools else [])
+        work = os.path.join(BASE, "work")
+        if SYSCALLS:
+            res["syscalls"] = counts.count_syscalls(ctools, root, work, tool_argv, log)
+        if CALLGRIND:
+            res["instructions"] = counts.count_instructions(ctools, root, work, tool_argv, log)
     if ("disk", "large") in plan:
         res["fio"] = fio_direct_write()
         log(f"fio: {res['fio']}")
@@ -802,7 +714,14 @@ def main():
         log(f"=== {mode}/{corpus}")
         only = ENV.get(f"TOOLS_{mode.upper()}", "").split()
         mtools = [t for t in tools if t == "cp" or not only or t in only]
-        bench_corpus(mode, corpus, corpus_roots[corpus], mtools, r)
+        try:
+            bench_corpus(mode, corpus, corpus_roots[corpus], mtools, r)
+        except LoadRefused as e:
+            r["wall_seconds"] = round(time.monotonic() - t0, 1)
+            res["refused"] = f"{mode}/{corpus}: {e}"
+            save(res)
+            log(f"{mode}/{corpus}: {e}; stopping (results so far: {OUT_JSON})")
+            sys.exit(3)
         r["wall_seconds"] = round(time.monotonic() - t0, 1)
         save(res)
     res["machine"]["loadavg_end"] = os.getloadavg()
@@ -832,7 +751,7 @@ def merge(base, res):
             out.setdefault("modes", {}).setdefault(mode, {})[corpus] = r
     out.setdefault("corpora", {}).update(res["corpora"])
     out.setdefault("tools", {}).update(res["tools"])
-    for k in ("syscalls", "fio"):
+    for k in ("syscalls", "instructions", "fio"):
         if res.get(k):
             out[k] = res[k]
     ours = set(s["plan"])
@@ -854,109 +773,6 @@ def save(res):
     os.rename(tmp, OUT_JSON)
     import report
     report.write(res, OUT_MD)
-
-
-# ---------------------------------------------------------------- targets
-
-def evaluate_targets(res):
-    t = []
-    for (corpus, mode), target in TARGETS.items():
-        row = {"what": f"{corpus} ({mode}): pcopy -a / cp -a <= {target:.2f}",
-               "kind": "ratio", "corpus": corpus, "mode": mode, "target": target}
-        r = res["modes"].get(mode, {}).get(corpus)
-        per = (r or {}).get("tools", {})
-        ratios = {k[6:]: v["ratio"] for k, v in per.items()
-                  if k.startswith("pcopy-") and v.get("ratio") is not None}
-        fails = {k[6:]: v["failed"] for k, v in per.items()
-                 if k.startswith("pcopy-") and v.get("failed")}
-        row["ratios"] = ratios
-        row["failed"] = fails
-        if not r or not per:
-            row["status"] = "not measured"
-        elif not ratios:
-            row["status"] = "missed"
-            row["detail"] = "pcopy failed: " + "; ".join(f"{k}: {v}" for k, v in fails.items())
-        else:
-            judged = "auto" if "auto" in ratios else min(ratios, key=ratios.get)
-            v = ratios[judged]
-            row["judged_on"] = judged
-            row["value"] = v
-            row["status"] = "met" if v <= target else "missed"
-            if v > target:
-                row["detail"] = (f"{v:.2f} vs {target:.2f}: {v / target - 1:+.0%} over target "
-                                 f"(pcopy needs {1 - target / v:.0%} less time)")
-            if fails:
-                row["detail"] = (row.get("detail", "") + " failed: "
-                                 + "; ".join(f"{k}: {v}" for k, v in fails.items())).strip()
-        t.append(row)
-    # Large on disk against the direct-I/O write rate.
-    row = {"what": f"large (disk): pcopy write rate >= {DIRECT_IO_FRACTION:.0%} of fio direct-I/O "
-           "write rate", "kind": "direct_io"}
-    r = res["modes"].get("disk", {}).get("large")
-    fio = res.get("fio") or {}
-    if r and fio.get("bytes_per_s") and r.get("tools"):
-        size = res["corpora"]["large"]["bytes"]
-        rates = {k[6:]: size / v["stats"]["median"] for k, v in r["tools"].items()
-                 if k.startswith("pcopy-") and v.get("stats") and not v.get("failed")}
-        row["rates"] = rates
-        row["fio"] = fio["bytes_per_s"]
-        if rates:
-            judged = "auto" if "auto" in rates else max(rates, key=rates.get)
-            row["judged_on"] = judged
-            row["value"] = rates[judged] / fio["bytes_per_s"]
-            row["status"] = "met" if row["value"] >= DIRECT_IO_FRACTION else "missed"
-        else:
-            row["status"] = "missed"
-    else:
-        row["status"] = "not measured"
-    t.append(row)
-    # System calls per small file.
-    row = {"what": f"system calls per small file, thread backend <= {SYSCALL_TARGET}",
-           "kind": "syscalls"}
-    sc = (res.get("syscalls") or {}).get("tools", {}).get("pcopy-thread")
-    if sc and "per_file" in sc:
-        row["value"] = sc["per_file"]
-        row["status"] = "met" if sc["per_file"] <= SYSCALL_TARGET else "missed"
-        if sc["per_file"] > SYSCALL_TARGET:
-            row["detail"] = (f"{sc['per_file']:.2f} vs {SYSCALL_TARGET}; largest: "
-                             + ", ".join(f"{k} {v}" for k, v in sc.get("top", [])[:4]))
-    else:
-        row["status"] = "not measured"
-    t.append(row)
-    # Peak RSS on the million corpus.
-    row = {"what": f"peak RSS <= {RSS_TARGET_MIB} MiB on the 1,000,000-entry tree",
-           "kind": "rss"}
-    rss = {}
-    for mode, cs in res["modes"].items():
-        for k, v in cs.get("million", {}).get("tools", {}).items():
-            if k.startswith("pcopy-") and v.get("stats"):
-                rss[f"{k[6:]} ({mode})"] = v["stats"]["maxrss_mib"]
-    if rss:
-        row["values"] = rss
-        row["value"] = max(rss.values())
-        row["status"] = "met" if row["value"] <= RSS_TARGET_MIB else "missed"
-    else:
-        row["status"] = "not measured (run with CORPORA=million or PLAN=tmpfs:million)"
-    t.append(row)
-    # auto within 5% of the best backend.
-    row = {"what": f"--backend=auto within {AUTO_TOLERANCE:.0%} of the best backend on every corpus",
-           "kind": "auto", "cases": {}}
-    for mode, cs in res["modes"].items():
-        for corpus, r in cs.items():
-            per = r.get("tools", {})
-            ratios = {k[6:]: v["ratio"] for k, v in per.items()
-                      if k.startswith("pcopy-") and v.get("ratio") is not None}
-            if "auto" in ratios and len(ratios) > 1:
-                best = min((b for b in ratios if b != "auto"), key=ratios.get)
-                rel = ratios["auto"] / ratios[best]
-                row["cases"][f"{corpus} ({mode})"] = {"best": best, "auto_vs_best": rel,
-                                                      "met": rel <= 1 + AUTO_TOLERANCE}
-    if row["cases"]:
-        row["status"] = "met" if all(c["met"] for c in row["cases"].values()) else "missed"
-    else:
-        row["status"] = "not measured"
-    t.append(row)
-    return t
 
 
 if __name__ == "__main__":

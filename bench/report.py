@@ -3,6 +3,9 @@
 
 import os
 
+import chart
+from targets import LOAD_MAX, MIN_PAIRS_TMPFS, cell_load, cell_validity
+
 GiB = 1024**3
 MiB = 1024**2
 
@@ -14,7 +17,7 @@ CORPUS_TEXT = {
     "mixed": "20k small + 200 medium files, one 1 GiB file, 4 sparse files (256 MiB-1 GiB, "
              "large holes), 200 hard-link groups, 300 symlinks, 100 empty dirs, other owners",
     "million": "1,000,000 files (90% empty, 10% 1-512 B) in 1,000 dirs",
-    "sample": "2,000 files of 0-16 KiB in 10 dirs (system-call counts)",
+    "sample": "2,000 files of 0-16 KiB in 10 dirs (system-call and instruction counts)",
 }
 MODE_TEXT = {
     "tmpfs": "tmpfs (warm): source and destination on a tmpfs of the benchmark's own",
@@ -30,6 +33,60 @@ def fmt_ratio(d):
     return f"{d['ratio']:.3f}"
 
 
+def validity_notes(res):
+    """Lines for the top of RESULTS.md: a stopped run, and cells not valid."""
+    L = []
+    if res.get("refused"):
+        L += [f"> **Stopped by the load check**: {res['refused']}.", ""]
+    cells = [(m, c, r) for m, cs in res.get("modes", {}).items() for c, r in cs.items()
+             if r.get("tools")]
+    bad = [(m, c, cell_validity(r, m)[1]) for m, c, r in cells if cell_validity(r, m)[0] is False]
+    if bad:
+        L += [f"> **NOT VALID: {len(bad)} of {len(cells)} cells** (1-minute load average above "
+              f"{LOAD_MAX:.1f} before the cell, or fewer than {MIN_PAIRS_TMPFS} pairs on tmpfs): "
+              + "; ".join(f"{c} ({m}): {', '.join(w)}" for m, c, w in bad)
+              + ". Their figures are marked NOT VALID below and judge no target."
+              + (" (Cells measured before the load check existed are judged by the load "
+                 "average recorded at their first run.)" if any("valid" not in r for _, _, r in cells)
+                 else ""), ""]
+    return L
+
+
+def headline(res, path, L):
+    """Draw the chart beside RESULTS.md and put it at the top."""
+    png = os.path.join(os.path.dirname(os.path.abspath(path)), "headline.png")
+    why = chart.draw(res, png)
+    if why:
+        L += [f"(No chart: {why}.)", ""]
+        return
+    L += [f"![pcopy -a and other copiers against cp -a, per corpus]({os.path.basename(png)})", "",
+          f"*Time as a ratio to `cp -a` in the same run ({chart.caption(res)}).*", ""]
+
+
+def tool_label(res, tool):
+    if tool in res.get("tools", {}):
+        return res["tools"][tool]
+    backend, _, jobs = tool.removeprefix("pcopy-").partition("-j")
+    return f"pcopy -a -B {backend}" + (f" -j{jobs}" if jobs else "")
+
+
+def load_lines(mode, cs, a):
+    """The load average around each cell of a mode."""
+    rows = []
+    for corpus, r in cs.items():
+        if r.get("load_before"):
+            b, e = r["load_before"], r.get("load_after")
+            rows.append(f"{corpus}: before {b[0]:.2f} (5 min {b[1]:.2f})"
+                        + (f", after {e[0]:.2f}" if e else "")
+                        + (f", waited {r['load_waited_seconds']:.0f} s"
+                           if r.get("load_waited_seconds") else ""))
+        elif cell_load(r) is not None:
+            rows.append(f"{corpus}: {cell_load(r):.2f} at the first run")
+    if rows:
+        a("1-minute load average around each cell: " + "; ".join(rows) + ".")
+        a("")
+
+
 def write(res, path):
     m = res["machine"]
     s = res["settings"]
@@ -37,6 +94,8 @@ def write(res, path):
     a = L.append
     a("# pcopy benchmark results")
     a("")
+    L += validity_notes(res)
+    headline(res, path, L)
     fewer = s.get("fewer_pairs") or []
     fewer_s = (" Timed pairs per tool, fewer than the default of 8: " + ", ".join(fewer) + "."
                if fewer else "")
@@ -78,7 +137,10 @@ def write(res, path):
       "tmpfs = a fresh `mount -t tmpfs` per corpus")
     a(f"* Load average (1, 5, 15 min) at start {tuple(round(x, 1) for x in m['loadavg_start'])}"
       + (f", at end {tuple(round(x, 1) for x in m['loadavg_end'])}" if m.get("loadavg_end") else "")
-      + ": the machine is shared, so only the paired ratios mean much.")
+      + (f"; a cell is timed only at a 1-minute load of at most {s['load_max']:.1f} (waiting up "
+         f"to {s['load_wait']:.0f} s for it; ON_LOAD={s['on_load']})" if "load_max" in s else
+         "; measured before the load check (issue 18): judged from the load of each cell's "
+         "first run"))
     v = m["versions"]
     a(f"* Tools: {', '.join(' '.join(x) if isinstance(x, list) else x for x in (v['cp'], v['rsync'], v['tar']))}")
     bk = res.get("backends", {})
@@ -120,7 +182,7 @@ def write(res, path):
     a("|---|---|---|")
     for t in res.get("targets", []):
         st = t["status"]
-        mark = {"met": "**met**", "missed": "**MISSED**"}.get(st, st)
+        mark = {"met": "**met**", "missed": "**MISSED**", "not valid": "**NOT VALID**"}.get(st, st)
         meas = "-"
         if t["kind"] == "ratio" and t.get("ratios"):
             meas = ", ".join(f"{b} {r:.3f}" for b, r in t["ratios"].items())
@@ -163,34 +225,38 @@ def write(res, path):
           + (" Disk mode seconds include the final sync." if mode == "disk" else ""))
         a("")
         a("| corpus | tool | ratio to cp -a | min / median / max s | CPU s (user+sys) | "
-          "peak RSS MiB | ctx sw | check |")
-        a("|---|---|---|---|---|---:|---|---|")
+          "CPU / cp -a | peak RSS MiB | ctx sw | check |")
+        a("|---|---|---|---|---|---|---:|---|---|")
         for corpus, r in cs.items():
             if r.get("error") and not r.get("tools"):
-                a(f"| {corpus} | - | {r['error']} | | | | | |")
+                a(f"| {corpus} | - | {r['error']} | | | | | | |")
                 continue
+            nv = "NOT VALID " if cell_validity(r, mode)[0] is False else ""
             for tool, d in r.get("tools", {}).items():
                 lab = f"`{d['label']}`"
                 if d.get("failed"):
-                    a(f"| {corpus} | {lab} | **failed**: {d['failed']} | | | | | |")
+                    a(f"| {corpus} | {lab} | **failed**: {d['failed']} | | | | | | |")
                     continue
                 stt = d.get("stats")
                 if not stt:
-                    a(f"| {corpus} | {lab} | not timed | | | | | |")
+                    a(f"| {corpus} | {lab} | not timed | | | | | | |")
                     continue
                 ver = d.get("verified", {}).get("verdict", "-")
                 if ver.startswith("equal"):
                     ver = "= cp -a" + (" (" + "; ".join(d.get("notes", [])) + ")"
                                        if d.get("notes") else "")
-                rt = fmt_ratio(d) if tool != "cp" else "1 (reference)"
+                rt = nv + (fmt_ratio(d) if tool != "cp" else "1 (reference)")
+                cr = (f"{nv}{d['cpu_ratio']:.2f}" if d.get("cpu_ratio") else
+                      ("1" if tool == "cp" else "-"))
                 a(f"| {corpus} | {lab} | {rt} | {stt['min']:.2f} / {stt['median']:.2f} / "
                   f"{stt['max']:.2f} | {stt['cpu_median']:.2f} ({stt['user_median']:.2f}+"
-                  f"{stt['sys_median']:.2f}) | {stt['maxrss_mib']:.1f} | "
+                  f"{stt['sys_median']:.2f}) | {cr} | {stt['maxrss_mib']:.1f} | "
                   f"{stt['nvcsw_median']:.0f} / {stt['nivcsw_median']:.0f} | {ver} |")
             if r.get("cp_vs_source", {}).get("summary"):
                 a(f"| {corpus} | note | cp -a vs source: "
-                  f"{'; '.join(r['cp_vs_source']['summary'])} | | | | | |")
+                  f"{'; '.join(r['cp_vs_source']['summary'])} | | | | | | |")
         a("")
+        load_lines(mode, cs, a)
 
     # uring against thread (issue 6), from the same pairs.
     rows = []
@@ -217,6 +283,33 @@ def write(res, path):
               f"{t['stats']['cpu_median']:.2f} |")
         a("")
 
+    # Instructions.
+    ins = res.get("instructions")
+    if ins and ins.get("tools"):
+        a("## User-space instructions per file")
+        a("")
+        a(f"`valgrind --tool=callgrind --trace-children=yes` (instructions executed in user "
+          f"space, every process and thread) on the sample tree ({ins['files']:,} files in "
+          f"{ins['dirs']} directories: a small corpus, as callgrind runs a program some 50 "
+          "times slower), minus the same command on an empty directory, divided by the "
+          "number of files. The kernel's share is in the system calls below. A load-free "
+          "figure: noise cannot move it.")
+        a("")
+        a("| tool | instructions per file | vs cp -a |")
+        a("|---|---:|---:|")
+        cp_i = ins["tools"].get("cp", {}).get("per_file")
+        for tool, d in ins["tools"].items():
+            lab = tool_label(res, tool)
+            if "error" in d:
+                a(f"| `{lab}` | failed: {d['error']} | |")
+                continue
+            a(f"| `{lab}` | {d['per_file']:,.0f} | "
+              + (f"{d['per_file'] / cp_i:.2f}" if cp_i else "-") + " |")
+        a("")
+    elif ins and ins.get("error"):
+        a(f"(Instructions per file not counted: {ins['error']}.)")
+        a("")
+
     # Syscalls.
     sc = res.get("syscalls")
     if sc:
@@ -230,7 +323,7 @@ def write(res, path):
         a("| tool | syscalls per file | main calls per file |")
         a("|---|---:|---|")
         for tool, d in sc["tools"].items():
-            lab = res["tools"].get(tool, tool)
+            lab = tool_label(res, tool)
             if "error" in d:
                 a(f"| `{lab}` | failed: {d['error']} | |")
                 continue
@@ -269,6 +362,13 @@ def write(res, path):
       "removed outside the timed region.")
     a("* disk: `sync; echo 3 > /proc/sys/vm/drop_caches` before every run; the timed region "
       "ends after `sync(2)`, so every tool pays for writeback.")
+    a(f"* Load: before a cell's first run the 1-minute load average must be at most "
+      f"{LOAD_MAX:.1f} (on a loaded machine the scheduler gives a parallel copier several CPU "
+      "shares to cp's one, and every ratio flatters it); the run waits for it, then refuses "
+      "(or, with ON_LOAD=mark, times the cell and marks it NOT VALID). The load before and "
+      f"after each cell is recorded. A tmpfs cell needs at least {MIN_PAIRS_TMPFS} pairs.")
+    a("* CPU: user + sys seconds of the tool's whole process tree (GNU time); CPU / cp -a is "
+      "the geometric mean of the per-pair CPU ratios.")
     a("")
     with open(path + ".tmp", "w") as f:
         f.write("\n".join(L))
@@ -287,8 +387,8 @@ if __name__ == "__main__":
             res["notes"] = f.read()
     sys.dont_write_bytecode = True
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import measure
-    res["targets"] = measure.evaluate_targets(res)
+    import targets
+    res["targets"] = targets.evaluate_targets(res)
     with open(sys.argv[1] + ".tmp", "w") as f:
         json.dump(res, f, indent=1)
     os.rename(sys.argv[1] + ".tmp", sys.argv[1])

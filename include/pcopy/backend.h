@@ -11,7 +11,7 @@
 #include "pcopy/options.h"
 
 struct backend;
-struct engine;
+struct backend_sink;
 struct job;
 struct progress;
 
@@ -22,7 +22,8 @@ struct backend_ops {
 	/* Optional: why probe() may have failed with @err, for the message. */
 	const char *(*probe_hint)(int err);
 	/* Allocate and start workers. Returns NULL with *err set on failure. */
-	struct backend *(*start)(struct engine *engine, const struct pcopy_opts *opts, int *err);
+	struct backend *(*start)(const struct backend_sink *sink, const struct pcopy_opts *opts,
+				 int *err);
 	/* Take ownership of @job and run it; may block while the queue is full. */
 	void (*submit)(struct backend *be, struct job *job);
 	/* No more submits: wait until every submitted job is done. */
@@ -31,12 +32,30 @@ struct backend_ops {
 	void (*destroy)(struct backend *be);
 };
 
+/*
+ * Where a backend hands finished jobs back: the engine fills it in when it
+ * starts the backend, so that backends never call up into the engine.
+ */
+struct backend_sink {
+	/* Retire @job with result @err (0 or negative): exactly once per
+	 * submitted job; thread-safe. */
+	void (*job_done)(void *ctx, struct job *job, int err);
+	void *ctx;                 /* the engine, opaque here */
+	struct progress *progress; /* borrowed; may be NULL */
+};
+
 /* Embedded first in every backend's private struct. */
 struct backend {
 	const struct backend_ops *ops;
-	struct engine *engine;     /* borrowed: the sink for engine_job_done() */
-	struct progress *progress; /* borrowed; may be NULL */
+	struct backend_sink sink;  /* copied from start() */
+	struct progress *progress; /* borrowed (sink.progress); may be NULL */
 };
+
+/* Hand @job back with @err through @be's sink. */
+static inline void backend_job_done(struct backend *be, struct job *job, int err)
+{
+	be->sink.job_done(be->sink.ctx, job, err);
+}
 
 extern const struct backend_ops backend_thread_ops;
 extern const struct backend_ops backend_process_ops;

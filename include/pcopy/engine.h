@@ -18,34 +18,10 @@
 #include "pcopy/options.h"
 
 struct engine;
+struct dir_node;
 struct hardlink_map;
 struct job;
 struct progress;
-
-/*
- * Per-worker state for running jobs: a bounce buffer for the read/write
- * path and scratch space for extended attributes. One per worker thread
- * (or process, or ring), never shared.
- */
-struct worker_ctx {
-	struct engine *engine;
-	unsigned slot;           /* progress slot of this worker */
-	char *buf;               /* read/write bounce buffer, WORKER_BUF_SIZE */
-	struct xattr_scratch xattr; /* buffers for copying extended attributes */
-	/* What the file systems of the last (source, destination) pair refused,
-	 * so that a refused FICLONE or copy_file_range is tried once, not per file. */
-	dev_t caps_src_dev, caps_dst_dev;
-	bool caps_known;
-	bool no_reflink;         /* FICLONE refused for this pair */
-	bool no_copy_range;      /* copy_file_range refused for this pair */
-	bool err_on_dst;         /* the last copy error was a write, not a read */
-};
-
-#define WORKER_BUF_SIZE (1u << 20)
-
-/* Set up / release a worker context for @engine using progress @slot. */
-void worker_ctx_init(struct worker_ctx *w, struct engine *engine, unsigned slot);
-void worker_ctx_release(struct worker_ctx *w);
 
 /*
  * Run a whole copy as described by @opts with backend @kind (already
@@ -61,21 +37,19 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind);
  * (@label names it in the summary, NULL for its own name); engine_drain()
  * waits for every submitted job, stops the backend and returns the local
  * exit status; engine_end() prints the last progress line and summary with
- * @status and frees the engine.
+ * @status, frees the engine and returns the exit status: @status, or 1 when
+ * stdout could not be written (as cp's "write error").
  */
 struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kind,
 			    const char *label);
 int engine_drain(struct engine *engine);
 /* Wait for every submitted job; no submit may follow (engine_drain does it too). */
 void engine_finish_jobs(struct engine *engine);
-void engine_end(struct engine *engine, int status);
+int engine_end(struct engine *engine, int status);
 
 /* The running backend and hard-link map (NULL unless links are kept). */
 struct backend *engine_backend(const struct engine *engine);
 struct hardlink_map *engine_links(const struct engine *engine);
-
-/* The signal (SIGINT, SIGTERM) that asked the run to stop, or 0. */
-int engine_stop_signal(void);
 
 /*
  * Instead of applying a finished directory's metadata, hand the directory
@@ -84,13 +58,6 @@ int engine_stop_signal(void);
 struct dir_node;
 void engine_set_dir_meta_hook(struct engine *engine, void (*hook)(void *ctx, struct dir_node *dir),
 			      void *ctx);
-
-/*
- * Execute @job in the calling worker: the shared one-entry copy routine
- * that every backend uses (the io_uring backend for what it does not do
- * asynchronously). Returns 0, a negative errno, or -PCOPY_E*.
- */
-int engine_run_job(struct worker_ctx *w, struct job *job);
 
 /*
  * Retire @job with result @err (0 or negative): report, count, publish
@@ -124,15 +91,5 @@ const struct pcopy_opts *engine_opts(const struct engine *engine);
 
 /* The run's progress reporter. */
 struct progress *engine_progress(const struct engine *engine);
-
-/* True once SIGINT/SIGTERM asked the run to stop; workers check it. */
-bool engine_stopping(const struct engine *engine);
-
-/*
- * Stop the run as SIGINT/SIGTERM (@sig) would, but a repeat is ignored
- * rather than exiting at once. Async-signal-safe: for workers of the
- * process backend, which learn of the stop from their parent.
- */
-void engine_request_stop(int sig);
 
 #endif /* PCOPY_ENGINE_H */

@@ -9,9 +9,10 @@
 #include <unistd.h>
 
 #include "pcopy/copy_file.h"
-#include "pcopy/engine.h"
+#include "pcopy/copy.h"
 #include "pcopy/progress.h"
 #include "pcopy/util.h"
+#include "pcopy/stop.h"
 
 /* One copy_file_range call moves at most this much, so that an interrupt
  * is noticed soon and progress moves on huge files. */
@@ -42,7 +43,7 @@ static bool is_clone_unsupported(int err)
 
 int copy_try_reflink(struct worker_ctx *w, int src_fd, int dst_fd, const struct stat *src_st)
 {
-	const struct pcopy_opts *opts = engine_opts(w->engine);
+	const struct pcopy_opts *opts = w->opts;
 	int err;
 
 	if (opts->reflink == REFLINK_NEVER)
@@ -50,7 +51,7 @@ int copy_try_reflink(struct worker_ctx *w, int src_fd, int dst_fd, const struct 
 	if (w->no_reflink)
 		return opts->reflink == REFLINK_ALWAYS ? -EOPNOTSUPP : 1;
 	if (ioctl(dst_fd, FICLONE, src_fd) == 0) {
-		progress_count(engine_progress(w->engine), PC_BYTES, (uint64_t)src_st->st_size);
+		progress_count(w->progress, PC_BYTES, (uint64_t)src_st->st_size);
 		return 0;
 	}
 	err = neg_errno();
@@ -79,7 +80,7 @@ static bool all_zero(const char *p, size_t n)
 static int copy_rw(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, uint64_t end,
 		   bool make_holes, bool *shrunk)
 {
-	struct progress *p = engine_progress(w->engine);
+	struct progress *p = w->progress;
 
 	while (off < end) {
 		size_t want = end - off < WORKER_BUF_SIZE ? end - off : WORKER_BUF_SIZE;
@@ -110,18 +111,61 @@ static int copy_rw(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, u
 		}
 		off += (uint64_t)n;
 		progress_count(p, PC_BYTES, (uint64_t)n);
-		if (engine_stopping(w->engine))
+		if (stop_requested())
 			return -EINTR;
 	}
 	return 0;
+}
+
+/* Write all @n bytes of @buf to @fd at its offset. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t m = write(fd, buf + done, n - done);
+
+		if (m < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		done += (size_t)m;
+	}
+	return 0;
+}
+
+int copy_to_eof(struct worker_ctx *w, int src_fd, int dst_fd)
+{
+	struct progress *p = w->progress;
+
+	w->err_on_dst = false;
+	for (;;) {
+		ssize_t n = read(src_fd, w->buf, WORKER_BUF_SIZE);
+		int err;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		if (n == 0)
+			return 0;
+		err = write_all(dst_fd, w->buf, (size_t)n);
+		if (err) {
+			w->err_on_dst = true;
+			return err;
+		}
+		progress_count(p, PC_BYTES, (uint64_t)n);
+		if (stop_requested())
+			return -EINTR;
+	}
 }
 
 /* Copy one data region with copy_file_range, falling back to read/write. */
 static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, uint64_t end,
 		       bool *shrunk)
 {
-	const struct pcopy_opts *opts = engine_opts(w->engine);
-	struct progress *p = engine_progress(w->engine);
+	const struct pcopy_opts *opts = w->opts;
+	struct progress *p = w->progress;
 
 	if (opts->sparse == SPARSE_ALWAYS)
 		return copy_rw(w, src_fd, dst_fd, off, end, true, shrunk);
@@ -152,7 +196,7 @@ static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t of
 		}
 		off += (uint64_t)n;
 		progress_count(p, PC_BYTES, (uint64_t)n);
-		if (engine_stopping(w->engine))
+		if (stop_requested())
 			return -EINTR;
 	}
 	return 0;
@@ -166,7 +210,7 @@ static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t of
 static int copy_sparse(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, uint64_t end,
 		       bool *shrunk)
 {
-	struct progress *p = engine_progress(w->engine);
+	struct progress *p = w->progress;
 
 	/* Holes count as copied: progress is in logical bytes. */
 	while (off < end) {
@@ -201,7 +245,7 @@ static int copy_sparse(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t of
 int copy_range(struct worker_ctx *w, int src_fd, int dst_fd, const struct stat *src_st,
 	       uint64_t offset, uint64_t length, bool *shrunk)
 {
-	const struct pcopy_opts *opts = engine_opts(w->engine);
+	const struct pcopy_opts *opts = w->opts;
 	uint64_t end = offset + length;
 
 	*shrunk = false;

@@ -6,14 +6,18 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "pcopy/engine.h"
+#include "pcopy/copy.h"
 #include "pcopy/report.h"
+#include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/verify.h"
 
-/* Feed @size bytes of @fd into @state, using @buf of @buf_size bytes. */
-static int hash_fd(XXH3_state_t *state, int fd, uint64_t size, char *buf, size_t buf_size)
+/* Feed @size bytes of @fd into @state, using @w's buffer; stops with
+ * -EINTR when the run is interrupted (a 10 GiB hash must not hold up exit). */
+static int hash_fd(struct worker_ctx *w, XXH3_state_t *state, int fd, uint64_t size)
 {
+	size_t buf_size = WORKER_BUF_SIZE;
+	char *buf = w->buf;
 	uint64_t off = 0;
 
 	XXH3_128bits_reset(state);
@@ -30,6 +34,8 @@ static int hash_fd(XXH3_state_t *state, int fd, uint64_t size, char *buf, size_t
 			break; /* shorter than expected: the digests will differ */
 		XXH3_128bits_update(state, buf, (size_t)n);
 		off += (uint64_t)n;
+		if (stop_requested())
+			return -EINTR;
 	}
 	return 0;
 }
@@ -47,10 +53,10 @@ int verify_content(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t size)
 	 * storage behind its pages, so there this checks the page cache). */
 	if (fdatasync(dst_fd) == 0)
 		posix_fadvise(dst_fd, 0, 0, POSIX_FADV_DONTNEED);
-	err = hash_fd(state, src_fd, size, w->buf, WORKER_BUF_SIZE);
+	err = hash_fd(w, state, src_fd, size);
 	a = XXH3_128bits_digest(state);
 	if (!err)
-		err = hash_fd(state, dst_fd, size, w->buf, WORKER_BUF_SIZE);
+		err = hash_fd(w, state, dst_fd, size);
 	b = XXH3_128bits_digest(state);
 	XXH3_freeState(state);
 	if (err)

@@ -8,21 +8,24 @@
 #include <pthread.h>
 #include <time.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "copy/job_run.h"
+#include "pcopy/copy.h"
 #include "pcopy/backend.h"
 #include "pcopy/dest.h"
 #include "pcopy/engine.h"
 #include "pcopy/hardlink.h"
 #include "pcopy/job.h"
+#include "pcopy/mpi.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
 #include "pcopy/scan.h"
+#include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
 
@@ -41,31 +44,6 @@ struct engine {
 	bool jobs_finished;             /* backend->finish() was called */
 };
 
-/*
- * The only state a signal handler touches (it may only set a flag). It is
- * process-wide by nature: one run per process.
- */
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-	/* A second interrupt means "now": temporaries are O_TMPFILE (no
-	 * name) in the common case, so nothing is left under a final name. */
-	if (stop_signal)
-		_exit(128 + sig);
-	stop_signal = sig;
-}
-
-static void install_signal_handlers(void)
-{
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 /* Deep trees keep two descriptors per level open: allow as many as we may. */
 static void raise_fd_limit(void)
 {
@@ -75,19 +53,6 @@ static void raise_fd_limit(void)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-}
-
-bool engine_stopping(const struct engine *engine)
-{
-	(void)engine;
-	return stop_signal != 0;
-}
-
-void engine_request_stop(int sig)
-{
-	/* Unlike on_stop_signal(), a repeat does not mean "exit now". */
-	if (!stop_signal)
-		stop_signal = sig;
 }
 
 const struct pcopy_opts *engine_opts(const struct engine *engine)
@@ -100,21 +65,6 @@ struct progress *engine_progress(const struct engine *engine)
 	return engine->progress;
 }
 
-void worker_ctx_init(struct worker_ctx *w, struct engine *engine, unsigned slot)
-{
-	memset(w, 0, sizeof(*w));
-	w->engine = engine;
-	w->slot = slot;
-	w->buf = xmalloc(WORKER_BUF_SIZE);
-}
-
-void worker_ctx_release(struct worker_ctx *w)
-{
-	free(w->buf);
-	w->buf = NULL;
-	xattr_scratch_release(&w->xattr);
-}
-
 /* Apply a finished directory's metadata; its children are all in place. */
 static void finish_dir(struct engine *engine, struct dir_node *dir)
 {
@@ -122,7 +72,7 @@ static void finish_dir(struct engine *engine, struct dir_node *dir)
 	int err;
 
 	/* No descriptor: a dry run's new directory, or one that vanished. */
-	if (!dir->meta_pending || engine_stopping(engine) || dir->dst_dirfd < 0)
+	if (!dir->meta_pending || stop_requested() || dir->dst_dirfd < 0)
 		return;
 	if (engine->dir_meta_hook) {
 		engine->dir_meta_hook(engine->dir_meta_ctx, dir);
@@ -147,6 +97,17 @@ static void finish_dir(struct engine *engine, struct dir_node *dir)
 	progress_count(engine->progress, PC_DIRS, 1);
 }
 
+/* --fsync: the operands' own names, in the directory that holds them; a
+ * failure is an error like any other (it was ignored). */
+static void sync_root(struct engine *engine, struct dir_node *root)
+{
+	const struct pcopy_opts *o = engine->opts;
+
+	if (!o->fsync || o->dry_run || stop_requested() || fsync(root->dst_dirfd) == 0)
+		return;
+	report_error(engine->progress, root->dst_name ? root->dst_name : ".", neg_errno());
+}
+
 void engine_dir_release(struct engine *engine, struct dir_node *dir)
 {
 	/* A loop, not recursion: a 10,000-deep chain may close at once. */
@@ -155,8 +116,8 @@ void engine_dir_release(struct engine *engine, struct dir_node *dir)
 
 		if (!dir->is_root)
 			finish_dir(engine, dir);
-		else if (engine->opts->fsync && !engine->opts->dry_run && !engine_stopping(engine))
-			fsync(dir->dst_dirfd); /* the operands' own names */
+		else
+			sync_root(engine, dir);
 		if (dir->src_dirfd >= 0)
 			close(dir->src_dirfd);
 		close_quietly(dir->dst_dirfd);
@@ -188,7 +149,7 @@ void engine_wait_dir_release(struct engine *engine, unsigned seen, unsigned time
 	until.tv_nsec %= 1000000000L;
 	pthread_mutex_lock(&engine->dir_lock);
 	atomic_store(&engine->dir_waiter, true);
-	while (atomic_load(&engine->nr_dirs) >= seen && !engine_stopping(engine))
+	while (atomic_load(&engine->nr_dirs) >= seen && !stop_requested())
 		if (pthread_cond_timedwait(&engine->dir_released, &engine->dir_lock, &until))
 			break;
 	atomic_store(&engine->dir_waiter, false);
@@ -215,6 +176,8 @@ static void count_done(struct engine *engine, const struct job *job)
 		return;
 	}
 	progress_count(engine->progress, kind_counter[job->kind], 1);
+	if (job->kind == JOB_FILE || job->kind == JOB_CHUNK)
+		progress_count(engine->progress, PC_FILE_BYTES, (uint64_t)job->st.st_size);
 	if (engine->opts->verbose || engine->opts->dry_run) {
 		char *src = job_src_path(job), *dst = job_dst_path(job);
 
@@ -224,12 +187,27 @@ static void count_done(struct engine *engine, const struct job *job)
 	}
 }
 
+/*
+ * --fsync: the entry's name is durable before it is reported done (a file
+ * was fsynced before it was linked; its directory is fsynced after).
+ */
+static int sync_name(struct engine *engine, const struct job *job)
+{
+	const struct pcopy_opts *o = engine->opts;
+
+	if (!o->fsync || o->dry_run || job->skipped || job->dir->dst_dirfd < 0)
+		return 0;
+	return fsync(job->dir->dst_dirfd) < 0 ? neg_errno() : 0;
+}
+
 /* Report, count and free one finished job (not its hard-link followers). */
 static void retire(struct engine *engine, struct job *job, int err)
 {
 	struct dir_node *dir = job->dir, *link_dir = job->link_dir;
 
-	if (err == -EINTR && engine_stopping(engine)) {
+	if (!err)
+		err = sync_name(engine, job);
+	if (err == -EINTR && stop_requested()) {
 		/* Interrupted: not an error of this file. */
 	} else if (err) {
 		char *path = job->err_dst ? job_dst_path(job) : job_src_path(job);
@@ -257,7 +235,7 @@ static void release_parked(struct engine *engine, struct job *job, int err)
 		struct job *next = parked->next;
 		int e = err;
 
-		if (job->published && engine_stopping(engine))
+		if (job->published && stop_requested())
 			e = -EINTR;
 		else if (job->published && engine->opts->dry_run)
 			e = 0;
@@ -281,9 +259,9 @@ void engine_job_done(struct engine *engine, struct job *job, int err)
 		job_free(job);
 		if (!last)
 			return;
-		if (task->shared) {
+		if (task->on_parts_done) {
 			/* The MPI backend owns the task and publishes the file. */
-			task->shared_done(task);
+			task->on_parts_done(task);
 			return;
 		}
 		job = task->file_job;
@@ -295,12 +273,18 @@ void engine_job_done(struct engine *engine, struct job *job, int err)
 	retire(engine, job, err);
 }
 
+/* The backends' way back into the engine (struct backend_sink). */
+static void sink_job_done(void *ctx, struct job *job, int err)
+{
+	engine_job_done(ctx, job, err);
+}
+
 static int exit_status(struct engine *engine)
 {
 	struct progress_snapshot snap;
 
-	if (stop_signal)
-		return 128 + stop_signal;
+	if (stop_signal())
+		return 128 + stop_signal();
 	progress_snapshot(engine->progress, &snap);
 	return snap.count[PC_ERRORS] ? 1 : 0;
 }
@@ -322,15 +306,11 @@ struct hardlink_map *engine_links(const struct engine *engine)
 	return engine->links;
 }
 
-int engine_stop_signal(void)
-{
-	return stop_signal;
-}
-
 struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kind,
 			    const char *label)
 {
 	const struct backend_ops *ops = backend_ops_for(kind);
+	struct backend_sink sink;
 	struct engine *engine;
 	int err;
 
@@ -344,7 +324,7 @@ struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kin
 	engine->opts = opts;
 	pthread_mutex_init(&engine->dir_lock, NULL);
 	pthread_cond_init(&engine->dir_released, NULL);
-	install_signal_handlers();
+	stop_install_handlers();
 	raise_fd_limit();
 	/* For tests and measurements of the fallback placement path. */
 	if (getenv("PCOPY_NO_TMPFILE"))
@@ -357,7 +337,12 @@ struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kin
 	progress_bind_slot(engine->progress, opts->jobs);
 	if (opts->preserve & PRESERVE_LINKS)
 		engine->links = hardlink_map_new(engine, opts->deref != DEREF_ALWAYS);
-	engine->backend = ops->start(engine, opts, &err);
+	sink = (struct backend_sink){
+		.job_done = sink_job_done,
+		.ctx = engine,
+		.progress = engine->progress,
+	};
+	engine->backend = ops->start(&sink, opts, &err);
 	if (!engine->backend)
 		die("cannot start the %s backend: %s", ops->name, strerror(-err));
 	progress_start(engine->progress);
@@ -376,33 +361,52 @@ int engine_drain(struct engine *engine)
 {
 	engine_finish_jobs(engine);
 	hardlink_map_free(&engine->links);
-	if (atomic_load(&engine->nr_dirs) != 0 && !stop_signal)
+	if (atomic_load(&engine->nr_dirs) != 0 && !stop_requested())
 		BUG("%u directories still open after the run", atomic_load(&engine->nr_dirs));
 	engine->backend->ops->destroy(engine->backend);
 	engine->backend = NULL;
 	return exit_status(engine);
 }
 
-void engine_end(struct engine *engine, int status)
+int engine_end(struct engine *engine, int status)
 {
-	progress_finish(&engine->progress, status);
+	int out_err = progress_finish(&engine->progress, status);
+
 	pthread_mutex_destroy(&engine->dir_lock);
 	pthread_cond_destroy(&engine->dir_released);
 	free(engine);
+	/* Output that did not reach stdout fails the run, as in coreutils. */
+	if (out_err) {
+		fprintf(stderr, "pcopy: write error: %s\n", strerror(-out_err));
+		if (status == 0)
+			status = 1;
+	}
+	return status;
 }
 
 int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 {
-	struct engine *engine = engine_start(opts, kind, NULL);
+	struct engine *engine;
 	struct scan *scan;
 	int status;
 
+	/* The mpi backend is a driver: it runs this engine in every rank. */
+	if (kind == BACKEND_MPI)
+		return mpi_run(opts);
+	if (mpi_launcher_size() > 1) {
+		/* Every rank would copy the whole tree onto the same files. */
+		if (mpi_launcher_rank() <= 0)
+			fprintf(stderr, "pcopy: running as %d MPI ranks needs --backend=mpi "
+					"(the %s backend would copy the whole tree in every rank)\n",
+				mpi_launcher_size(), backend_kind_name(kind));
+		return 2;
+	}
+	engine = engine_start(opts, kind, NULL);
 	/* Totals ahead of the walker, for the display only; once the walk
 	 * ends its own totals are final and the scan has nothing to add. */
 	scan = scan_start(opts, engine->progress);
 	walk_run(engine, engine->backend, engine->links);
 	scan_stop(&scan);
 	status = engine_drain(engine);
-	engine_end(engine, status);
-	return status;
+	return engine_end(engine, status);
 }

@@ -15,7 +15,7 @@ printf '\x03new\nline\xff' >"$work/corpus/name"
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -std=gnu11 -I"$root/include" -I"$root/src" -I"$root" \
 	"$here/fuzz_parsers.c" "$root/src/cli/size.c" "$root/src/engine/exclude.c" \
-	"$root/src/cli/quote.c" "$root/src/report/json.c" "$root/src/util/util.c" \
+	"$root/src/util/quote.c" "$root/src/report/json.c" "$root/src/util/util.c" \
 	-o "$work/fuzz_parsers"
 cd "$work"
 ./fuzz_parsers -max_total_time="$seconds" -max_len=4096 -timeout=5 corpus

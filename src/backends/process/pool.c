@@ -15,8 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pcopy/clock.h"
 #include "pcopy/backend.h"
-#include "pcopy/engine.h"
+#include "pcopy/copy.h"
 #include "pcopy/job.h"
 #include "pcopy/util.h"
 #include "backends/process/pool.h"
@@ -43,6 +44,7 @@ struct proc_batch *proc_batch_new(struct job *job)
 	b->next = NULL;
 	b->nr_dirs = 0;
 	b->task = job->kind == JOB_CHUNK ? job->task : NULL;
+	b->finish = job->kind == JOB_CHUNK && job->finishing;
 	b->retry = false;
 	b->nr = b->nr_done = 0;
 	b->wire = sizeof(struct proto_batch_hdr);
@@ -56,11 +58,14 @@ static size_t job_wire_size(const struct job *job)
 	size_t name, dst, link;
 
 	/* A chunk works on the task's descriptors: no names needed. */
-	if (job->kind == JOB_CHUNK)
+	if (job->kind == JOB_CHUNK && !job->finishing)
 		return proto_job_size(0, 0, 0);
 	name = strlen(job->name);
 	dst = job->dst_name != job->name ? strlen(job->dst_name) : 0;
 	link = job->kind == JOB_HARDLINK ? strlen(job->link_name) : 0;
+	/* A file's last step names its temporary, if it has one. */
+	if (job->finishing && job->task->tmp_name)
+		link = strlen(job->task->tmp_name);
 	if (name >= PROTO_NAME_MAX || dst >= PROTO_NAME_MAX || link >= PROTO_NAME_MAX)
 		return 0;
 	return proto_job_size(name, dst, link);
@@ -161,11 +166,23 @@ static struct proto_dir dir_record(const struct proc_batch *b, const struct dir_
 		d.flags |= PROTO_DIR_SRC;
 		fds[(*nr)++] = dir->src_dirfd;
 	}
-	if (!b->task && dir->dst_dirfd >= 0) {
+	/* A file's last step publishes it in its directory. */
+	if ((!b->task || b->finish) && dir->dst_dirfd >= 0) {
 		d.flags |= PROTO_DIR_DST;
 		fds[(*nr)++] = dir->dst_dirfd;
 	}
 	return d;
+}
+
+/* PROTO_FINISH_* of a file's last step, 0 for other jobs. */
+static uint8_t finish_flags(const struct job *job)
+{
+	const struct file_task *task = job->task;
+
+	if (job->kind != JOB_CHUNK || !job->finishing)
+		return 0;
+	return PROTO_FINISH | (task->may_exist ? PROTO_FINISH_MAY_EXIST : 0) |
+	       (atomic_load(&task->shrunk) ? PROTO_FINISH_SHRUNK : 0);
 }
 
 /* The record of @b's entry @e. */
@@ -183,6 +200,7 @@ static struct proto_job job_record(const struct proc_batch *b, const struct proc
 		.dir = e->dir,
 		.link_dir = e->link_dir < PROTO_DIRS_MAX ? e->link_dir : PROTO_NO_DIR,
 		.follow = job->follow,
+		.finish = finish_flags(job),
 	};
 }
 
@@ -208,11 +226,13 @@ static size_t batch_encode(struct proc_backend *pb, const struct proc_batch *b, 
 	for (unsigned i = b->nr_done; i < b->nr && !err; i++) {
 		const struct job *job = b->ent[i].job;
 		struct proto_job rec = job_record(b, &b->ent[i]);
-		bool chunk = job->kind == JOB_CHUNK;
+		bool range = job->kind == JOB_CHUNK && !job->finishing;
+		const char *link = job->kind == JOB_HARDLINK ? job->link_name : NULL;
 
-		err = proto_batch_add(&wr, &rec, chunk ? NULL : job->name,
-				      chunk ? NULL : job->dst_name,
-				      job->kind == JOB_HARDLINK ? job->link_name : NULL);
+		if (job->finishing)
+			link = job->task->tmp_name;
+		err = proto_batch_add(&wr, &rec, range ? NULL : job->name,
+				      range ? NULL : job->dst_name, link);
 	}
 	if (err)
 		BUG("batch of %u jobs does not fit its message: %d", b->nr, err);
@@ -267,6 +287,26 @@ void proc_kick_locked(struct proc_backend *pb)
 			pb->retry_tail = NULL;
 		send_batch_locked(pb, w, b);
 	}
+}
+
+bool proc_queue_finish(struct proc_backend *pb, struct job *job)
+{
+	struct proc_batch *b;
+
+	pthread_mutex_lock(&pb->lock);
+	if (pb->pool_dead) {
+		pthread_mutex_unlock(&pb->lock);
+		return false;
+	}
+	job->finishing = true;
+	b = proc_batch_new(job);
+	proc_batch_add(b, job, job_wire_size(job), false);
+	/* Retired once more, when its result comes. */
+	pb->nr_out++;
+	proc_list_append(&pb->retry_head, &pb->retry_tail, b);
+	proc_kick_locked(pb);
+	pthread_mutex_unlock(&pb->lock);
+	return true;
 }
 
 void proc_flush_stale_locked(struct proc_backend *pb, uint64_t now_ns)
@@ -330,14 +370,6 @@ static size_t batch_msg_max(int fd)
 	return max < PROTO_MSG_MAX ? max : PROTO_MSG_MAX;
 }
 
-uint64_t proc_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void process_free(struct proc_backend *pb)
 {
 	worker_ctx_release(&pb->fin);
@@ -352,21 +384,21 @@ static void process_free(struct proc_backend *pb)
 }
 
 /* Fork the -j workers before any other thread exists, then start the collector. */
-static struct backend *process_start(struct engine *engine, const struct pcopy_opts *opts,
+static struct backend *process_start(const struct backend_sink *sink, const struct pcopy_opts *opts,
 				     int *err)
 {
 	struct proc_backend *pb = xcalloc(1, sizeof(*pb));
 
 	pb->base.ops = &backend_process_ops;
-	pb->base.engine = engine;
-	pb->base.progress = engine_progress(engine);
+	pb->base.sink = *sink;
+	pb->base.progress = sink->progress;
 	pthread_mutex_init(&pb->lock, NULL);
 	pthread_mutex_init(&pb->fin_lock, NULL);
 	pthread_cond_init(&pb->changed, NULL);
 	pb->pid = getpid();
 	pb->sendbuf = xmalloc(PROTO_MSG_MAX);
 	pb->recvbuf = xmalloc(PROTO_MSG_MAX);
-	worker_ctx_init(&pb->fin, engine, 0);
+	worker_ctx_init(&pb->fin, opts, sink->progress, 0);
 	pb->workers = xcalloc(opts->jobs, sizeof(*pb->workers));
 	for (unsigned i = 0; i < opts->jobs; i++)
 		pb->workers[i].fd = -1;
@@ -410,7 +442,7 @@ static void process_submit(struct backend *be, struct job *job)
 
 	if (!wire) {
 		/* What openat() would say; not a chunk (chunks send no names). */
-		engine_job_done(pb->base.engine, job, -ENAMETOOLONG);
+		backend_job_done(&pb->base, job, -ENAMETOOLONG);
 		return;
 	}
 	pthread_mutex_lock(&pb->lock);
@@ -422,7 +454,7 @@ static void process_submit(struct backend *be, struct job *job)
 	}
 	if (!pb->pending) {
 		pb->pending = proc_batch_new(job);
-		pb->pending_ns = proc_now_ns();
+		pb->pending_ns = clock_coarse_ns();
 	}
 	proc_batch_add(pb->pending, job, wire, false);
 	if (batch_full(pb->pending)) {
@@ -435,7 +467,7 @@ static void process_submit(struct backend *be, struct job *job)
 		}
 	}
 	pthread_mutex_unlock(&pb->lock);
-	proc_batches_fail(pb, failed, proc_lost_error(pb));
+	proc_batches_fail(pb, failed, proc_lost_error());
 }
 
 /* Send the last partial batch and wait until every job is retired. */
@@ -453,7 +485,7 @@ static void process_finish(struct backend *be)
 		failed = dispatch_locked(pb, b);
 	}
 	pthread_mutex_unlock(&pb->lock);
-	proc_batches_fail(pb, failed, proc_lost_error(pb));
+	proc_batches_fail(pb, failed, proc_lost_error());
 
 	pthread_mutex_lock(&pb->lock);
 	while (pb->nr_out)

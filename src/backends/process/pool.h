@@ -14,7 +14,7 @@
 #include <sys/types.h>
 
 #include "pcopy/backend.h"
-#include "pcopy/engine.h"
+#include "pcopy/copy.h"
 #include "backends/process/proto.h"
 
 struct dir_node;
@@ -43,6 +43,7 @@ struct proc_batch {
 	struct dir_node *dirs[PROTO_DIRS_MAX]; /* the jobs' directories; they hold references */
 	unsigned nr_dirs;
 	struct file_task *task;     /* JOB_CHUNK's, or NULL */
+	bool finish;                /* its one job is the task's last step */
 	bool retry;                 /* resent after a worker died */
 	unsigned nr, nr_done;       /* entries, entries answered */
 	size_t wire;                /* bytes the message takes */
@@ -88,6 +89,13 @@ struct proc_batch *proc_batch_new(struct job *job);
 void proc_batch_add(struct proc_batch *b, struct job *job, size_t wire, bool retried);
 void proc_list_append(struct proc_batch **head, struct proc_batch **tail, struct proc_batch *b);
 
+/*
+ * Collector: send the last step of @job's file (its last chunk, now
+ * job->finishing) to a worker, ahead of new work. Never waits. False when
+ * no worker will run it (the caller finishes the file itself).
+ */
+bool proc_queue_finish(struct proc_backend *pb, struct job *job);
+
 /* Send the resent batches that workers have room for. Never waits. Lock held. */
 void proc_kick_locked(struct proc_backend *pb);
 
@@ -97,8 +105,6 @@ void proc_kick_locked(struct proc_backend *pb);
  */
 void proc_flush_stale_locked(struct proc_backend *pb, uint64_t now_ns);
 
-/* CLOCK_MONOTONIC_COARSE in nanoseconds. */
-uint64_t proc_now_ns(void);
 
 /* proc_collect.c: the collector thread and the workers' lives. */
 
@@ -115,6 +121,6 @@ void proc_workers_shutdown(struct proc_backend *pb);
 void proc_batches_fail(struct proc_backend *pb, struct proc_batch *list, int err);
 
 /* The error for jobs no worker will run: -EINTR once the run is stopping. */
-int proc_lost_error(struct proc_backend *pb);
+int proc_lost_error(void);
 
 #endif /* PCOPY_PROC_POOL_H */

@@ -2,7 +2,7 @@
 /*
  * A worker process of the process backend: it receives batches of jobs with
  * the directory descriptors they need, runs them with the shared job code
- * (engine_run_job) and sends the results and the bytes written back.
+ * (job_run) and sends the results and the bytes written back.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,13 +13,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pcopy/clock.h"
 #include "pcopy/copy_file.h"
-#include "pcopy/engine.h"
+#include "pcopy/copy.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
-#include "copy/job_run.h"
+#include "pcopy/stop.h"
+#include "pcopy/copy.h"
 #include "backends/process/worker.h"
 #include "backends/process/proto.h"
 
@@ -43,15 +45,7 @@ struct worker {
 static void on_sigterm(int sig)
 {
 	/* Finish the current job quickly (-EINTR) and remove its temporary. */
-	engine_request_stop(sig);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	stop_request(sig);
 }
 
 /*
@@ -88,7 +82,7 @@ static uint64_t bytes_counted(struct worker *wk)
 {
 	struct progress_snapshot snap;
 
-	progress_snapshot(engine_progress(wk->ctx.engine), &snap);
+	progress_snapshot(wk->ctx.progress, &snap);
 	return snap.count[PC_BYTES];
 }
 
@@ -103,7 +97,7 @@ static void flush_results(struct worker *wk)
 	if (proto_send(SOCK_FD, wk->out, len, NULL, 0) < 0)
 		_exit(PROC_EXIT_IO);
 	wk->bytes_sent = bytes;
-	wk->flushed_ns = now_ns();
+	wk->flushed_ns = clock_coarse_ns();
 	proto_results_start(&wk->results, wk->out, PROTO_MSG_MAX);
 }
 
@@ -113,12 +107,40 @@ static int run_chunk_range(struct worker *wk, const struct proto_job *rec)
 	bool shrunk = false;
 	int err;
 
-	if (engine_stopping(wk->ctx.engine))
+	if (stop_requested())
 		return -EINTR;
 	copy_select_pair(&wk->ctx, rec->st.st_dev, wk->dirs[rec->dir].dst_dev);
 	err = copy_range(&wk->ctx, wk->task_src_fd, wk->task_dst_fd, &rec->st, rec->offset,
 			 rec->length, &shrunk);
 	return !err && shrunk ? -PCOPY_ECHANGED : err;
+}
+
+/*
+ * A chunked file's last step (PROTO_FINISH): metadata, --verify, --fsync
+ * and publish, on our copies of the task's descriptors. A resent one may
+ * find its file already published by the worker that died: replace it.
+ */
+static int run_finish(struct worker *wk, const struct proto_job_view *v, struct job *job)
+{
+	bool retry = wk->view.hdr.flags & PROTO_BATCH_RETRY;
+	bool may_exist = retry || (v->rec.finish & PROTO_FINISH_MAY_EXIST);
+	char *tmp_name = v->link_name ? xstrdup(v->link_name) : NULL;
+	int src_fd = fcntl(wk->task_src_fd, F_DUPFD_CLOEXEC, 0);
+	int dst_fd = fcntl(wk->task_dst_fd, F_DUPFD_CLOEXEC, 0);
+	int err;
+
+	if (src_fd < 0 || dst_fd < 0) {
+		err = neg_errno();
+		close_quietly(src_fd);
+		close_quietly(dst_fd);
+		free(tmp_name);
+		return err;
+	}
+	job->kind = JOB_FILE;
+	err = job_finish_file(&wk->ctx, job, src_fd, dst_fd, &tmp_name, may_exist, 0,
+			      v->rec.finish & PROTO_FINISH_SHRUNK);
+	free(tmp_name);
+	return err;
 }
 
 /* Run job @v of the batch, in its directory among wk->dirs. */
@@ -139,11 +161,13 @@ static struct proto_result run_one(struct worker *wk, const struct proto_job_vie
 		job.link_dir = &wk->dirs[v->rec.link_dir];
 		job.link_name = (char *)v->link_name;
 	}
-	if (job.kind == JOB_CHUNK) {
+	if (job.kind == JOB_CHUNK && v->rec.finish) {
+		res.err = run_finish(wk, v, &job);
+	} else if (job.kind == JOB_CHUNK) {
 		res.err = run_chunk_range(wk, &v->rec);
 		job.err_dst = res.err && job_is_dst_err(&wk->ctx, res.err);
 	} else
-		res.err = engine_run_job(&wk->ctx, &job);
+		res.err = job_run(&wk->ctx, &job);
 	res.published = job.published;
 	res.skipped = job.skipped;
 	res.err_dst = job.err_dst;
@@ -184,7 +208,7 @@ static void run_batch(struct worker *wk)
 
 		if (proto_results_add(&wk->results, &res))
 			BUG("more results than jobs in a batch");
-		if (now_ns() - wk->flushed_ns >= RESULT_FLUSH_NS)
+		if (clock_coarse_ns() - wk->flushed_ns >= RESULT_FLUSH_NS)
 			flush_results(wk);
 	}
 	if (wk->results.nr)
@@ -197,13 +221,14 @@ static void close_fds(const int *fds, unsigned nr)
 		close(fds[i]);
 }
 
-void proc_worker_main(struct engine *engine, unsigned index, int sock, pid_t parent)
+void proc_worker_main(const struct pcopy_opts *opts, struct progress *progress, unsigned index,
+		      int sock, pid_t parent)
 {
 	struct worker *wk;
 
 	worker_setup(sock, parent);
 	wk = xcalloc(1, sizeof(*wk));
-	worker_ctx_init(&wk->ctx, engine, index);
+	worker_ctx_init(&wk->ctx, opts, progress, index);
 	wk->in = xmalloc(PROTO_MSG_MAX);
 	wk->out = xmalloc(PROTO_MSG_MAX);
 	wk->bytes_sent = bytes_counted(wk);
@@ -221,7 +246,7 @@ void proc_worker_main(struct engine *engine, unsigned index, int sock, pid_t par
 		if (proto_batch_parse(wk->in, (size_t)n, nr_fds, &wk->view) < 0)
 			_exit(PROC_EXIT_PROTO);
 		place_dirs(wk, fds);
-		wk->flushed_ns = now_ns();
+		wk->flushed_ns = clock_coarse_ns();
 		run_batch(wk);
 		close_fds(fds, nr_fds);
 	}

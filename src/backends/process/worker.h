@@ -5,7 +5,8 @@
 
 #include <sys/types.h>
 
-struct engine;
+struct pcopy_opts;
+struct progress;
 
 /* Exit statuses of a worker that the parent reports. */
 enum proc_worker_exit {
@@ -27,7 +28,8 @@ enum proc_worker_exit {
  * descriptors, then run the batches that arrive on @sock until it closes.
  * Never returns.
  */
-__attribute__((noreturn)) void proc_worker_main(struct engine *engine, unsigned index, int sock,
+__attribute__((noreturn)) void proc_worker_main(const struct pcopy_opts *opts,
+						struct progress *progress, unsigned index, int sock,
 						pid_t parent);
 
 #endif /* PCOPY_PROC_WORKER_H */

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "copy/job_run.h"
+#include "pcopy/backend.h"
+#include "pcopy/copy.h"
 #include "pcopy/copy_file.h"
 #include "pcopy/dest.h"
 #include "pcopy/job.h"
@@ -19,6 +20,7 @@
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
+#include "pcopy/stop.h"
 #include "backends/uring/uring.h"
 
 /* As dest_create_tmp() opens an unnamed destination. */
@@ -126,7 +128,7 @@ static void file_end(struct uring_worker *u, struct ufile *f, int err)
 	f->next = u->free_files;
 	u->free_files = f;
 	u->nr_files--;
-	engine_job_done(u->ctx.engine, job, err);
+	backend_job_done(u->be, job, err);
 }
 
 static void file_fail(struct ufile *f, int err)
@@ -141,7 +143,7 @@ static bool ring_does(const struct uring_worker *u, const struct job *job)
 	const struct pcopy_opts *opts = u->opts;
 	const struct stat *st;
 
-	if (opts->dry_run || engine_stopping(u->ctx.engine))
+	if (opts->dry_run || stop_requested())
 		return false;
 	if (job->kind == JOB_CHUNK)
 		st = &job->task->file_job->st;
@@ -214,7 +216,8 @@ static void blk_take_range(struct uring_worker *u, struct ublk *b)
 static void file_pump(struct uring_worker *u, struct ufile *f)
 {
 	while (f->next_off < f->end && u->free_blks &&
-	       (f->nr_blks == 0 || (f->nr_blks < u->blks_per_file && !u->wait_head))) {
+	       (f->nr_blks == 0 ||
+		(!f->to_eof && f->nr_blks < u->blks_per_file && !u->wait_head))) {
 		struct ublk *b = u->free_blks;
 
 		u->free_blks = b->next;
@@ -283,7 +286,7 @@ static void blk_settle(struct uring_worker *u, struct ublk *b)
 	if (b->again && !f->nonblock_cleared)
 		clear_nonblock(f);
 	b->again = false;
-	if (engine_stopping(u->ctx.engine))
+	if (stop_requested())
 		file_fail(f, -EINTR);
 	/* Another block failed: this one stops too. */
 	a = f->err ? BLK_FAILED : blk_next(b);
@@ -325,7 +328,7 @@ static void on_block(struct uring_worker *u, struct ublk *b, enum uop op, int re
 		n = blk_on_write(b, res);
 
 		if (n)
-			progress_count(engine_progress(u->ctx.engine), PC_BYTES, n);
+			progress_count(u->ctx.progress, PC_BYTES, n);
 	}
 	if (!b->pending)
 		blk_settle(u, b);
@@ -339,7 +342,7 @@ static void file_opened(struct uring_worker *u, struct ufile *f)
 
 	f->next_off = 0;
 	f->end = (uint64_t)job->st.st_size;
-	if (engine_stopping(u->ctx.engine))
+	if (stop_requested())
 		file_fail(f, -EINTR);
 	if (!f->err && f->end) {
 		/* After the first refusal per file-system pair this costs nothing. */
@@ -349,6 +352,12 @@ static void file_opened(struct uring_worker *u, struct ufile *f)
 			file_fail(f, r);
 			f->next_off = f->end;
 		}
+	}
+	/* st_size only picks the fast path: 0 (/proc, /sys, some FUSE) is
+	 * read in order until a read returns 0, in the ring like the rest. */
+	if (!job->st.st_size) {
+		f->to_eof = true;
+		f->end = UINT64_MAX;
 	}
 	file_data(u, f);
 }
@@ -402,11 +411,16 @@ static void file_open(struct uring_worker *u, struct ufile *f)
 		file_end(u, f, err > 0 ? 0 : err);
 		return;
 	}
+	/* A FIFO or device to write into (rare): the shared code, here. */
+	if (job->dst_in_place) {
+		file_end(u, f, job_run_in_place(&u->ctx, job));
+		return;
+	}
 	sqe = uring_get_sqe(u);
 	io_uring_prep_openat(sqe, job->dir->src_dirfd, job->name, job_source_flags(job), 0);
 	sqe_tag(sqe, f, UOP_OPEN_SRC);
 	f->nr_ops++;
-	if (!dest_unnamed_ok()) {
+	if (!dest_unnamed_ok(job->dir->dst_dev)) {
 		open_dst_sync(u, f);
 		return;
 	}
@@ -550,7 +564,7 @@ void ufile_start(struct uring_worker *u, struct job *job)
 	struct ufile *f;
 
 	if (!ring_does(u, job)) {
-		engine_job_done(u->ctx.engine, job, engine_run_job(&u->ctx, job));
+		backend_job_done(u->be, job, job_run(&u->ctx, job));
 		return;
 	}
 	f = file_get(u, job);

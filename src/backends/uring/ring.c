@@ -8,15 +8,18 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "pcopy/backend.h"
-#include "pcopy/engine.h"
+#include "pcopy/copy.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
 #include "pcopy/util.h"
+#include "pcopy/stop.h"
+#include "backends/queue.h"
 #include "backends/uring/uring.h"
 
 /* Jobs waiting per worker, as in the thread backend. */
@@ -35,14 +38,7 @@
 
 struct uring_backend {
 	struct backend base;
-	pthread_mutex_t lock;
-	pthread_cond_t not_empty; /* a job was queued, or the queue closed */
-	pthread_cond_t not_full;  /* room in the queue */
-	struct job *head, *tail;  /* queued jobs, owned */
-	size_t nr_queued, capacity;
-	unsigned nr_idle;         /* workers waiting for a job */
-	bool producer_waiting;    /* the walker waits for room */
-	bool closed;              /* finish() was called */
+	struct job_queue queue;
 	unsigned nr_workers;
 	struct uring_worker *workers; /* owned */
 };
@@ -54,50 +50,13 @@ static struct uring_backend *uring_downcast(struct backend *be)
 	return (struct uring_backend *)be;
 }
 
-/*
- * Take up to @max jobs (a list through job->next). Waits only when @wait
- * (the worker has nothing in flight); returns NULL when it would wait in
- * vain or, with @wait, once the queue is closed and empty.
- */
-static struct job *queue_take(struct uring_backend *ub, unsigned max, bool wait)
-{
-	struct job *first, *last;
-	unsigned n = 1;
-
-	pthread_mutex_lock(&ub->lock);
-	while (wait && !ub->head && !ub->closed) {
-		ub->nr_idle++;
-		pthread_cond_wait(&ub->not_empty, &ub->lock);
-		ub->nr_idle--;
-	}
-	first = last = ub->head;
-	if (first) {
-		while (n < max && last->next) {
-			last = last->next;
-			n++;
-		}
-		ub->head = last->next;
-		if (!ub->head)
-			ub->tail = NULL;
-		last->next = NULL;
-		ub->nr_queued -= n;
-		/* Wake the walker at half-empty: not once per job. */
-		if (ub->producer_waiting && ub->nr_queued <= ub->capacity / 2) {
-			ub->producer_waiting = false;
-			pthread_cond_signal(&ub->not_full);
-		}
-	}
-	pthread_mutex_unlock(&ub->lock);
-	return first;
-}
-
 /* Start new files while the ring has room. Returns false once the queue
  * is closed and drained and this worker has nothing left in flight. */
 static bool worker_fill(struct uring_worker *u)
 {
 	while (ufile_has_room(u)) {
 		bool idle = !u->nr_ops && !u->nr_files;
-		struct job *job = queue_take(u->ub, u->max_files - u->nr_files, idle);
+		struct job *job = queue_take(&u->ub->queue, u->max_files - u->nr_files, idle);
 
 		if (!job)
 			return !idle;
@@ -112,6 +71,28 @@ static bool worker_fill(struct uring_worker *u)
 	return true;
 }
 
+/*
+ * Test hook for tests/faults/inject.sh: PCOPY_TEST_FAIL_CQE=N:ERRNO makes
+ * the Nth completion that each worker reaps report -ERRNO instead of its
+ * result, as a failing device would (strace can fail io_uring_enter, not
+ * what the ring completes). Read once per worker; unset, it costs one
+ * compare per completion.
+ */
+static void fail_cqe_init(struct uring_worker *u)
+{
+	const char *spec = getenv("PCOPY_TEST_FAIL_CQE");
+
+	if (!spec || sscanf(spec, "%lu:%d", &u->fail_cqe_at, &u->fail_cqe_errno) != 2)
+		u->fail_cqe_at = 0;
+}
+
+static int cqe_result(struct uring_worker *u, int res)
+{
+	if (u->fail_cqe_at && ++u->nr_cqes == u->fail_cqe_at)
+		return -u->fail_cqe_errno;
+	return res;
+}
+
 /* Submit what was prepared, wait for at least one completion, handle all. */
 static void worker_reap(struct uring_worker *u)
 {
@@ -120,12 +101,12 @@ static void worker_reap(struct uring_worker *u)
 	int ret;
 
 	ret = io_uring_submit_and_wait(&u->ring, 1);
-	/* -EINTR: a signal (engine_stopping() tells); -EBUSY/-EAGAIN: the
+	/* -EINTR: a signal (stop_requested() tells); -EBUSY/-EAGAIN: the
 	 * kernel wants completions reaped first. Anything else is a bug. */
 	if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
 		BUG("io_uring_submit_and_wait: %d", ret);
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
-		ufile_complete(u, cqe->user_data, cqe->res);
+		ufile_complete(u, cqe->user_data, cqe_result(u, cqe->res));
 		n++;
 	}
 	io_uring_cq_advance(&u->ring, n);
@@ -151,7 +132,7 @@ static void *uring_worker_main(void *arg)
 	struct uring_worker *u = arg;
 
 	worker_ring_ready(u);
-	progress_bind_slot(engine_progress(u->ctx.engine), u->ctx.slot);
+	progress_bind_slot(u->ctx.progress, u->ctx.slot);
 	while (worker_fill(u)) {
 		if (u->nr_ops)
 			worker_reap(u);
@@ -212,17 +193,15 @@ static unsigned fd_share(unsigned jobs)
 	return share > 0 ? (share < UINT_MAX ? (unsigned)share : UINT_MAX) : 1;
 }
 
-static struct backend *uring_start(struct engine *engine, const struct pcopy_opts *opts, int *err)
+static struct backend *uring_start(const struct backend_sink *sink, const struct pcopy_opts *opts,
+				   int *err)
 {
 	struct uring_backend *ub = xcalloc(1, sizeof(*ub));
 
 	ub->base.ops = &backend_uring_ops;
-	ub->base.engine = engine;
-	ub->base.progress = engine_progress(engine);
-	pthread_mutex_init(&ub->lock, NULL);
-	pthread_cond_init(&ub->not_empty, NULL);
-	pthread_cond_init(&ub->not_full, NULL);
-	ub->capacity = (size_t)opts->jobs * QUEUE_PER_WORKER;
+	ub->base.sink = *sink;
+	ub->base.progress = sink->progress;
+	queue_init(&ub->queue, (size_t)opts->jobs * QUEUE_PER_WORKER);
 	ub->workers = xcalloc(opts->jobs, sizeof(*ub->workers));
 	for (unsigned i = 0; i < opts->jobs; i++) {
 		struct uring_worker *u = &ub->workers[i];
@@ -231,7 +210,9 @@ static struct backend *uring_start(struct engine *engine, const struct pcopy_opt
 		u->opts = opts;
 		u->depth = opts->queue_depth;
 		u->fd_share = fd_share(opts->jobs);
-		worker_ctx_init(&u->ctx, engine, i);
+		fail_cqe_init(u);
+		u->be = &ub->base;
+		worker_ctx_init(&u->ctx, opts, sink->progress, i);
 		ufile_pools_init(u);
 		*err = worker_ring_init(u);
 		if (!*err)
@@ -250,33 +231,14 @@ static struct backend *uring_start(struct engine *engine, const struct pcopy_opt
 
 static void uring_submit(struct backend *be, struct job *job)
 {
-	struct uring_backend *ub = uring_downcast(be);
-
-	job->next = NULL;
-	pthread_mutex_lock(&ub->lock);
-	while (ub->nr_queued >= ub->capacity) {
-		ub->producer_waiting = true;
-		pthread_cond_wait(&ub->not_full, &ub->lock);
-	}
-	if (ub->tail)
-		ub->tail->next = job;
-	else
-		ub->head = job;
-	ub->tail = job;
-	ub->nr_queued++;
-	if (ub->nr_idle)
-		pthread_cond_signal(&ub->not_empty);
-	pthread_mutex_unlock(&ub->lock);
+	queue_push(&uring_downcast(be)->queue, job);
 }
 
 static void uring_finish(struct backend *be)
 {
 	struct uring_backend *ub = uring_downcast(be);
 
-	pthread_mutex_lock(&ub->lock);
-	ub->closed = true;
-	pthread_cond_broadcast(&ub->not_empty);
-	pthread_mutex_unlock(&ub->lock);
+	queue_close(&ub->queue);
 	for (unsigned i = 0; i < ub->nr_workers; i++)
 		pthread_join(ub->workers[i].thread, NULL);
 }
@@ -287,9 +249,7 @@ static void uring_destroy(struct backend *be)
 
 	for (unsigned i = 0; i < ub->nr_workers; i++)
 		worker_release(&ub->workers[i]);
-	pthread_mutex_destroy(&ub->lock);
-	pthread_cond_destroy(&ub->not_empty);
-	pthread_cond_destroy(&ub->not_full);
+	queue_release(&ub->queue);
 	free(ub->workers);
 	free(ub);
 }

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "pcopy/engine.h"
+#include "pcopy/copy.h"
 
 struct job;
 struct uring_backend;
@@ -75,13 +75,14 @@ enum uop {
 
 /* One JOB_FILE or JOB_CHUNK in flight in a worker. */
 struct ufile {
-	struct job *job;        /* owned until engine_job_done() */
+	struct job *job;        /* owned until backend_job_done() */
 	int src_fd, dst_fd;     /* normal descriptors: -a needs fchown, futimens... */
 	char *tmp_name;         /* hidden temporary name, or NULL for O_TMPFILE */
 	bool may_exist;         /* the final name may have to be replaced */
 	bool shrunk;            /* the source ended early */
 	bool nonblock_cleared;  /* O_NONBLOCK was taken off the source */
 	bool published;         /* LINKAT gave the file its name */
+	bool to_eof;            /* st_size 0 (/proc): one block at a time until EOF */
 	uint64_t next_off, end; /* the part of the range no block has taken yet */
 	unsigned nr_ops;        /* this file's operations in the ring */
 	unsigned nr_blks;       /* blocks this file holds */
@@ -93,6 +94,7 @@ struct ufile {
 /* One worker thread and its ring. */
 struct uring_worker {
 	struct uring_backend *ub; /* borrowed */
+	struct backend *be;       /* borrowed: ub's base, where jobs go back */
 	struct io_uring ring;
 	bool ring_ok;             /* ring set up (for destroy) */
 	pthread_t thread;
@@ -112,6 +114,9 @@ struct uring_worker {
 	struct ufile *files;      /* max_files entries; owned */
 	struct ufile *free_files;
 	struct ufile *wait_head, *wait_tail; /* files waiting for a block */
+	unsigned long fail_cqe_at; /* test hook: fail this completion (1-based) */
+	unsigned long nr_cqes;     /* completions reaped, for the hook */
+	int fail_cqe_errno;
 };
 
 /* Bytes per block: the largest read or write one operation does. */

@@ -153,8 +153,7 @@ struct mpi_ctx {
 	size_t nr_temps, alloc_temps;
 };
 
-/* mpi_comm.c: waiting without blocking the forwarding, counters, messages. */
-uint64_t mpi_now_ns(void);
+/* comm.c: waiting without blocking the forwarding, counters, messages. */
 void mpi_service(struct mpi_ctx *m);
 /* Wait for @req while serving; -EINTR if SIGINT/SIGTERM came first. */
 int mpi_wait(struct mpi_ctx *m, MPI_Request *req);

@@ -23,12 +23,13 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "copy/job_run.h"
-#include "backends/mpi/mpi_internal.h"
+#include "pcopy/copy.h"
+#include "engine/mpi/mpi_internal.h"
 #include "pcopy/engine.h"
 #include "pcopy/job.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
+#include "pcopy/stop.h"
 
 /* Items per TAG_WORK message, at most. */
 #define MAX_BATCH 16
@@ -372,7 +373,7 @@ static bool on_divert(struct walker *wk, struct dir_node *dir, const char *name,
 		      const struct stat *st)
 {
 	struct mpi_ctx *m = wk->hook_ctx;
-	bool may_exist = false;
+	bool may_exist = false, in_place;
 	struct job *job;
 	int err;
 
@@ -393,8 +394,12 @@ static bool on_divert(struct walker *wk, struct dir_node *dir, const char *name,
 		engine_job_done(m->engine, job, err > 0 ? 0 : err);
 		return true;
 	}
+	in_place = job->dst_in_place;
 	job_free(job);
 	engine_dir_release(m->engine, dir); /* the job's reference */
+	/* A FIFO or device is written into in order, by one rank. */
+	if (in_place)
+		return false;
 	progress_add_total(m->progress, PT_FILES, 1);
 	progress_add_total(m->progress, PT_BYTES, (uint64_t)st->st_size);
 	keep_entry(&m->large, dir, name, st, may_exist);
@@ -635,7 +640,7 @@ static int walk_rank0(struct mpi_ctx *m)
 		serve_work(m);
 		dispatch(m);
 		mpi_service(m);
-		if (engine_stopping(m->engine))
+		if (stop_requested())
 			return -EINTR;
 		if (m->nr_stack) {
 			struct mpi_item *it = m->stack[--m->nr_stack];
@@ -675,7 +680,7 @@ static int walk_rank(struct mpi_ctx *m)
 			if (flag)
 				break;
 			mpi_service(m);
-			if (engine_stopping(m->engine)) {
+			if (stop_requested()) {
 				err = -EINTR;
 				goto out;
 			}
@@ -684,7 +689,7 @@ static int walk_rank(struct mpi_ctx *m)
 		wire_recv(&w, &st, m->work);
 		if (st.MPI_TAG == TAG_DONE)
 			break;
-		while (w.pos < w.len && !engine_stopping(m->engine)) {
+		while (w.pos < w.len && !stop_requested()) {
 			uint32_t root = wire_get_u32(&w), flags = wire_get_u32(&w);
 			const char *rel = wire_get_str(&w);
 

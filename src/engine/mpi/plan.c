@@ -31,14 +31,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "copy/job_run.h"
-#include "backends/mpi/mpi_internal.h"
+#include "pcopy/copy.h"
+#include "engine/mpi/mpi_internal.h"
 #include "pcopy/backend.h"
 #include "pcopy/engine.h"
 #include "pcopy/job.h"
 #include "pcopy/meta.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
+#include "pcopy/stop.h"
 
 /* An entry kept by the walk (see keep_entry in mpi_walk.c). */
 struct entry {
@@ -194,7 +195,7 @@ int mpi_copy_links(struct mpi_ctx *m)
 	/* The home rank's hard-link map does the rest: the first name of an
 	 * inode is copied, the others are linked to it once it is in place. */
 	m->wk.totals_counted = false;
-	for (size_t i = 0; i < n && !engine_stopping(m->engine); i++) {
+	for (size_t i = 0; i < n && !stop_requested(); i++) {
 		struct dir_node *dir = cached_dir(m, &cache, v[i].root, v[i].rel);
 
 		if (dir)
@@ -333,10 +334,10 @@ static int create_shared(struct mpi_ctx *m, struct shared_file *f, const struct 
 	snprintf(name, sizeof(name), ".pcopy.%.200s.%s", e->name, m->run_id);
 	f->tmp_name = xstrdup(name);
 	/* The mode a single-node copy creates, writable for the other ranks
-	 * until the owner publishes it. */
+	 * and closed to group and others until the owner publishes it. */
 	f->mode = meta_create_mode(m->opts, &e->st);
 	f->dst_fd = openat(dir->dst_dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			   f->mode | S_IRUSR | S_IWUSR);
+			   (f->mode & S_IRWXU) | S_IRUSR | S_IWUSR);
 	if (f->dst_fd < 0)
 		return neg_errno();
 	f->temp_slot = register_temp(m, dir->dst_dirfd, name);
@@ -355,10 +356,8 @@ static void write_part(struct mpi_ctx *m, struct shared_file *f, const struct pa
 	task->file_job = file;
 	task->src_fd = f->src_fd;
 	task->dst_fd = f->dst_fd;
-	task->shared = true;
-	task->shared_done = on_shared_done;
-	task->shared_ctx = m;
-	atomic_init(&task->chunks_left, (unsigned)((p->length + chunk - 1) / chunk));
+	task->on_parts_done = on_shared_done;
+	file_task_init_chunks(task, p->length, chunk);
 	f->task = task;
 	atomic_fetch_add(&shared_pending, 1);
 	for (uint64_t off = p->offset; off < end; off += chunk) {
@@ -404,39 +403,59 @@ static int open_part(struct mpi_ctx *m, struct shared_file *f, const struct entr
 	return err;
 }
 
-int mpi_copy_large(struct mpi_ctx *m)
-{
-	uint64_t chunk = m->opts->chunk_size, chunks = 0, *load;
-	struct wire all = { 0 };
-	struct dir_cache cache = { 0 };
-	struct entry *v = NULL;
-	struct part *parts = NULL;
-	struct shared_file *files = NULL;
-	int *create_err = NULL, *create_all = NULL, *write_err = NULL, *write_all = NULL;
-	int *shrunk = NULL, *shrunk_all = NULL;
-	size_t n = 0, nr_shared = 0;
-	unsigned idle = 0;
-	int err;
+/*
+ * The large files of the whole job, while they are copied: who writes
+ * which part, and the per-file results that the ranks agree on.
+ */
+struct large_run {
+	struct wire all;            /* the gathered entries' bytes; owned */
+	struct entry *v;            /* the large files of every rank; owned */
+	size_t n;
+	struct part *parts;         /* n of them: this rank's share of each; owned */
+	struct shared_file *files;  /* the files split over several ranks; owned */
+	size_t nr_shared;
+	/*
+	 * Per shared file, this rank's value and the value reduced over all
+	 * ranks (MPI_Allreduce takes arrays): the create error (min), the
+	 * write error (min), whether the source shrank (max). Each holds
+	 * NR_LARGE_RESULTS slices of nr_shared ints; owned.
+	 */
+	int *local, *global;
+	struct dir_cache cache;
+};
 
-	err = gather_large(m, &all);
-	wire_release(&m->large);
-	if (err)
-		goto out;
-	v = parse_entries(&all, &n);
-	if (!n)
-		goto out;
-	parts = xcalloc(n, sizeof(*parts));
-	load = xcalloc((size_t)m->size, sizeof(*load));
-	/* Split files: one global run of chunks, cut into one run per rank. */
-	for (size_t i = 0; i < n; i++)
-		if (m->roots[v[i].root].multi_writer)
-			chunks += ((uint64_t)v[i].st.st_size + chunk - 1) / chunk;
-	for (size_t i = 0, at = 0; i < n; i++) {
-		uint64_t nc = ((uint64_t)v[i].st.st_size + chunk - 1) / chunk;
-		struct part *p = &parts[i];
+enum large_result { LR_CREATE, LR_WRITE, LR_SHRUNK, NR_LARGE_RESULTS };
+
+static int *lr_local(struct large_run *lr, enum large_result r)
+{
+	return lr->local + (size_t)r * lr->nr_shared;
+}
+
+static int *lr_global(struct large_run *lr, enum large_result r)
+{
+	return lr->global + (size_t)r * lr->nr_shared;
+}
+
+static int lr_reduce(struct mpi_ctx *m, struct large_run *lr, enum large_result r, MPI_Op op)
+{
+	return mpi_allreduce(m, lr_local(lr, r), lr_global(lr, r), (int)lr->nr_shared, MPI_INT, op);
+}
+
+/* Split files: one global run of chunks, cut into one run per rank. */
+static void plan_split(struct mpi_ctx *m, struct large_run *lr, uint64_t *load)
+{
+	uint64_t chunk = m->opts->chunk_size, chunks = 0;
+
+	for (size_t i = 0; i < lr->n; i++)
+		if (m->roots[lr->v[i].root].multi_writer)
+			chunks += ((uint64_t)lr->v[i].st.st_size + chunk - 1) / chunk;
+	for (size_t i = 0, at = 0; i < lr->n; i++) {
+		uint64_t size = (uint64_t)lr->v[i].st.st_size;
+		uint64_t nc = (size + chunk - 1) / chunk;
+		struct part *p = &lr->parts[i];
 
 		p->first_rank = p->last_rank = -1;
-		if (!m->roots[v[i].root].multi_writer)
+		if (!m->roots[lr->v[i].root].multi_writer)
 			continue;
 		p->first_rank = rank_of_chunk(at, chunks, m->size);
 		p->last_rank = rank_of_chunk(at + nc - 1, chunks, m->size);
@@ -444,100 +463,120 @@ int mpi_copy_large(struct mpi_ctx *m)
 			uint64_t from = run_start((uint64_t)m->rank, chunks, m->size);
 			uint64_t to = run_start((uint64_t)m->rank + 1, chunks, m->size);
 
-			uint64_t size = (uint64_t)v[i].st.st_size;
-
 			from = from > at ? from - at : 0;
 			to = to - at < nc ? to - at : nc;
 			p->offset = from * chunk;
 			/* A rank of the range may have no chunk (more ranks than chunks). */
 			p->length = to <= from ? 0 : (to * chunk < size ? to * chunk : size) - p->offset;
 		}
-		load[p->first_rank] += (uint64_t)v[i].st.st_size;
+		load[p->first_rank] += size;
 		at += nc;
 	}
-	/* Whole files: the largest first, each to the least loaded rank. */
-	for (;;) {
-		size_t best = n;
+}
 
-		for (size_t i = 0; i < n; i++)
-			if (parts[i].first_rank < 0 &&
-			    (best == n || v[i].st.st_size > v[best].st.st_size))
-				best = i;
-		if (best == n)
-			break;
+/* Larger first; equal sizes by index, so that every rank makes the same plan. */
+static int by_size_desc(const void *a, const void *b, void *entries)
+{
+	const struct entry *v = entries;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	off_t x = v[i].st.st_size, y = v[j].st.st_size;
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	return i < j ? -1 : i > j;
+}
+
+/* Whole files: the largest first, each to the least loaded rank. */
+static void plan_whole(struct mpi_ctx *m, struct large_run *lr, uint64_t *load)
+{
+	size_t *order = xcalloc(lr->n, sizeof(*order)), nr = 0;
+
+	for (size_t i = 0; i < lr->n; i++)
+		if (lr->parts[i].first_rank < 0)
+			order[nr++] = i;
+	qsort_r(order, nr, sizeof(*order), by_size_desc, lr->v);
+	for (size_t j = 0; j < nr; j++) {
+		struct part *p = &lr->parts[order[j]];
 		int r = 0;
 
 		for (int k = 1; k < m->size; k++)
 			if (load[k] < load[r])
 				r = k;
-		parts[best].first_rank = parts[best].last_rank = r;
-		parts[best].offset = 0;
-		parts[best].length = (uint64_t)v[best].st.st_size;
-		load[r] += (uint64_t)v[best].st.st_size;
+		p->first_rank = p->last_rank = r;
+		p->offset = 0;
+		p->length = (uint64_t)lr->v[order[j]].st.st_size;
+		load[r] += p->length;
 	}
-	free(load);
+	free(order);
+}
 
-	/* Files of one rank: copied as in a single-node run. */
+/* Files of one rank: copied as in a single-node run. Counts the others. */
+static void submit_whole(struct mpi_ctx *m, struct large_run *lr)
+{
 	m->wk.totals_counted = true;
-	for (size_t i = 0; i < n && !engine_stopping(m->engine); i++) {
+	for (size_t i = 0; i < lr->n && !stop_requested(); i++) {
+		const struct entry *e = &lr->v[i];
 		struct dir_node *dir;
 
-		if (parts[i].first_rank != parts[i].last_rank) {
-			nr_shared++;
+		if (lr->parts[i].first_rank != lr->parts[i].last_rank) {
+			lr->nr_shared++;
 			continue;
 		}
-		if (parts[i].first_rank != m->rank)
+		if (lr->parts[i].first_rank != m->rank)
 			continue;
-		dir = cached_dir(m, &cache, v[i].root, v[i].rel);
+		dir = cached_dir(m, &lr->cache, e->root, e->rel);
 		if (dir)
-			walk_submit_entry(&m->wk, dir, v[i].name, v[i].name, &v[i].st, false);
+			walk_submit_entry(&m->wk, dir, e->name, e->name, &e->st, false);
 	}
 	m->wk.totals_counted = false;
-	if (!nr_shared)
-		goto out;
+}
 
-	/* Split files, step 1: owners create the temporaries. */
-	files = xcalloc(nr_shared, sizeof(*files));
-	create_err = xcalloc(nr_shared, sizeof(int));
-	create_all = xcalloc(nr_shared, sizeof(int));
-	for (size_t i = 0, k = 0; i < n; i++) {
-		if (parts[i].first_rank == parts[i].last_rank)
+/* Split files, step 1: the owners create the temporaries. */
+static int shared_create(struct mpi_ctx *m, struct large_run *lr)
+{
+	lr->files = xcalloc(lr->nr_shared, sizeof(*lr->files));
+	lr->local = xcalloc(NR_LARGE_RESULTS * lr->nr_shared, sizeof(int));
+	lr->global = xcalloc(NR_LARGE_RESULTS * lr->nr_shared, sizeof(int));
+	for (size_t i = 0, k = 0; i < lr->n; i++) {
+		struct shared_file *f = &lr->files[k];
+
+		if (lr->parts[i].first_rank == lr->parts[i].last_rank)
 			continue;
-		files[k].index = i;
-		files[k].src_fd = files[k].dst_fd = files[k].temp_slot = -1;
-		if (parts[i].first_rank == m->rank)
-			create_err[k] = open_part(m, &files[k], &v[i], true, &cache);
+		f->index = i;
+		f->src_fd = f->dst_fd = f->temp_slot = -1;
+		if (lr->parts[i].first_rank == m->rank)
+			lr_local(lr, LR_CREATE)[k] = open_part(m, f, &lr->v[i], true, &lr->cache);
 		k++;
 	}
-	err = mpi_allreduce(m, create_err, create_all, (int)nr_shared, MPI_INT, MPI_MIN);
-	if (err)
-		goto out;
-	/* Step 2: every writer opens the temporary and writes its part. */
-	write_err = xcalloc(nr_shared, sizeof(int));
-	write_all = xcalloc(nr_shared, sizeof(int));
-	shrunk = xcalloc(nr_shared, sizeof(int));
-	shrunk_all = xcalloc(nr_shared, sizeof(int));
-	for (size_t k = 0; k < nr_shared; k++) {
-		struct shared_file *f = &files[k];
-		const struct part *p = &parts[f->index];
+	return lr_reduce(m, lr, LR_CREATE, MPI_MIN);
+}
 
-		if (create_all[k] || !p->length)
+/* Step 2: every writer opens the temporary and writes its part. */
+static int shared_write(struct mpi_ctx *m, struct large_run *lr)
+{
+	int *write_err = lr_local(lr, LR_WRITE), *shrunk = lr_local(lr, LR_SHRUNK);
+	unsigned idle = 0;
+	int err;
+
+	for (size_t k = 0; k < lr->nr_shared; k++) {
+		struct shared_file *f = &lr->files[k];
+		const struct part *p = &lr->parts[f->index];
+
+		if (lr_global(lr, LR_CREATE)[k] || !p->length)
 			continue;
 		if (p->first_rank != m->rank)
-			write_err[k] = open_part(m, f, &v[f->index], false, &cache);
+			write_err[k] = open_part(m, f, &lr->v[f->index], false, &lr->cache);
 		if (!write_err[k])
 			write_part(m, f, p);
 	}
-	while (atomic_load(&shared_pending) && !engine_stopping(m->engine)) {
+	while (atomic_load(&shared_pending) && !stop_requested()) {
 		mpi_service(m);
 		usleep(idle < 100 ? (idle++, 100) : 1000);
 	}
-	if (engine_stopping(m->engine)) {
-		err = -EINTR;
-		goto out;
-	}
-	for (size_t k = 0; k < nr_shared; k++) {
-		struct file_task *t = files[k].task;
+	if (stop_requested())
+		return -EINTR;
+	for (size_t k = 0; k < lr->nr_shared; k++) {
+		struct file_task *t = lr->files[k].task;
 
 		if (!t)
 			continue;
@@ -545,71 +584,108 @@ int mpi_copy_large(struct mpi_ctx *m)
 			write_err[k] = t->final_err;
 		shrunk[k] = atomic_load(&t->shrunk);
 		free(t);
-		files[k].task = NULL;
+		lr->files[k].task = NULL;
 	}
-	err = mpi_allreduce(m, write_err, write_all, (int)nr_shared, MPI_INT, MPI_MIN);
-	if (!err)
-		err = mpi_allreduce(m, shrunk, shrunk_all, (int)nr_shared, MPI_INT, MPI_MAX);
-	if (err)
-		goto out;
-	/* Step 3: the owners publish (or remove) and report; the others let go. */
-	for (size_t k = 0; k < nr_shared; k++) {
-		struct shared_file *f = &files[k];
-		const struct entry *e = &v[f->index];
-		int result = create_all[k] ? create_all[k] : write_all[k];
+	err = lr_reduce(m, lr, LR_WRITE, MPI_MIN);
+	return err ? err : lr_reduce(m, lr, LR_SHRUNK, MPI_MAX);
+}
+
+/* Step 3 for one file, in its owner: publish (or remove) and report. */
+static void shared_publish(struct mpi_ctx *m, struct large_run *lr, size_t k)
+{
+	struct shared_file *f = &lr->files[k];
+	const struct entry *e = &lr->v[f->index];
+	int result = lr_global(lr, LR_CREATE)[k];
+
+	if (!result)
+		result = lr_global(lr, LR_WRITE)[k];
+	if (f->src_fd < 0 && !result)
+		result = -PCOPY_EVANISHED;
+	if (f->src_fd < 0 || f->dst_fd < 0) {
+		/* Created nothing or opened nothing: nothing to publish. */
+		if (f->dst_fd >= 0)
+			unlinkat(f->job->dir->dst_dirfd, f->tmp_name, 0);
+		close_quietly(f->src_fd);
+		close_quietly(f->dst_fd);
+		free(f->tmp_name);
+		f->tmp_name = NULL;
+	} else {
+		/* The mode comes after the owner (job_file_prepare). */
+		f->job->dst_masked = ((f->mode & S_IRWXU) | S_IRUSR | S_IWUSR) != f->mode;
+		result = job_finish_file(&m->wk.w, f->job, f->src_fd, f->dst_fd, &f->tmp_name,
+					 e->flags != 0, result, lr_global(lr, LR_SHRUNK)[k] != 0);
+	}
+	if (f->temp_slot >= 0)
+		forget_temp(m, f->temp_slot);
+	engine_job_done(m->engine, f->job, result);
+	f->job = NULL;
+}
+
+/* Step 3: the owners publish and report; the other writers let go. */
+static void shared_finish(struct mpi_ctx *m, struct large_run *lr)
+{
+	for (size_t k = 0; k < lr->nr_shared; k++) {
+		struct shared_file *f = &lr->files[k];
 
 		if (!f->job)
 			continue;
-		if (parts[f->index].first_rank != m->rank) {
-			close_quietly(f->src_fd);
-			close_quietly(f->dst_fd);
-			engine_dir_release(m->engine, f->job->dir);
-			job_free(f->job);
-			f->job = NULL;
+		if (lr->parts[f->index].first_rank == m->rank) {
+			shared_publish(m, lr, k);
 			continue;
 		}
-		if (f->src_fd < 0 && !result)
-			result = -PCOPY_EVANISHED;
-		if (f->src_fd < 0 || f->dst_fd < 0) {
-			/* Created nothing or opened nothing: nothing to publish. */
-			if (f->dst_fd >= 0)
-				unlinkat(f->job->dir->dst_dirfd, f->tmp_name, 0);
-			close_quietly(f->src_fd);
-			close_quietly(f->dst_fd);
-			free(f->tmp_name);
-			f->tmp_name = NULL;
-		} else {
-			if (!result && (f->mode | S_IRUSR | S_IWUSR) != f->mode &&
-			    fchmod(f->dst_fd, f->mode) < 0)
-				result = neg_errno();
-			result = job_finish_file(&m->wk.w, f->job, f->src_fd, f->dst_fd, &f->tmp_name,
-						 e->flags != 0, result, shrunk_all[k] != 0);
-		}
-		if (f->temp_slot >= 0)
-			forget_temp(m, f->temp_slot);
-		engine_job_done(m->engine, f->job, result);
+		close_quietly(f->src_fd);
+		close_quietly(f->dst_fd);
+		engine_dir_release(m->engine, f->job->dir);
+		job_free(f->job);
 		f->job = NULL;
 	}
-out:
-	if (files && err) {
+}
+
+static void large_run_release(struct mpi_ctx *m, struct large_run *lr, int err)
+{
+	if (lr->files && err) {
 		/* Stopped: the temporaries go in mpi_remove_temps(). */
-		for (size_t k = 0; k < nr_shared; k++) {
-			if (files[k].task && !atomic_load(&files[k].task->chunks_left))
-				free(files[k].task);
-			free(files[k].tmp_name);
+		for (size_t k = 0; k < lr->nr_shared; k++) {
+			if (lr->files[k].task && !atomic_load(&lr->files[k].task->chunks_left))
+				free(lr->files[k].task);
+			free(lr->files[k].tmp_name);
 		}
 	}
-	cache_release(m, &cache);
-	free(files);
-	free(create_err);
-	free(create_all);
-	free(write_err);
-	free(write_all);
-	free(shrunk);
-	free(shrunk_all);
-	free(parts);
-	free(v);
-	wire_release(&all);
+	cache_release(m, &lr->cache);
+	free(lr->files);
+	free(lr->local);
+	free(lr->global);
+	free(lr->parts);
+	free(lr->v);
+	wire_release(&lr->all);
+}
+
+int mpi_copy_large(struct mpi_ctx *m)
+{
+	struct large_run lr = { 0 };
+	int err;
+
+	err = gather_large(m, &lr.all);
+	wire_release(&m->large);
+	if (!err)
+		lr.v = parse_entries(&lr.all, &lr.n);
+	if (!err && lr.n) {
+		uint64_t *load = xcalloc((size_t)m->size, sizeof(*load));
+
+		lr.parts = xcalloc(lr.n, sizeof(*lr.parts));
+		plan_split(m, &lr, load);
+		plan_whole(m, &lr, load);
+		free(load);
+		submit_whole(m, &lr);
+		if (lr.nr_shared) {
+			err = shared_create(m, &lr);
+			if (!err)
+				err = shared_write(m, &lr);
+			if (!err)
+				shared_finish(m, &lr);
+		}
+	}
+	large_run_release(m, &lr, err);
 	return err;
 }
 
@@ -625,7 +701,7 @@ int mpi_apply_dir_meta(struct mpi_ctx *m)
 	struct xattr_scratch x = { 0 };
 
 	qsort(m->dirs, m->nr_dirs, sizeof(*m->dirs), deepest_first);
-	for (size_t i = 0; i < m->nr_dirs && !engine_stopping(m->engine); i++) {
+	for (size_t i = 0; i < m->nr_dirs && !stop_requested(); i++) {
 		const struct mpi_dir *d = &m->dirs[i];
 		struct dir_node *top;
 		int src_fd, dst_fd, err;
@@ -659,5 +735,5 @@ int mpi_apply_dir_meta(struct mpi_ctx *m)
 	free(m->dirs);
 	m->dirs = NULL;
 	m->nr_dirs = m->alloc_dirs = 0;
-	return engine_stopping(m->engine) ? -EINTR : 0;
+	return stop_requested() ? -EINTR : 0;
 }

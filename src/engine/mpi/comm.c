@@ -10,20 +10,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "backends/mpi/mpi_internal.h"
+#include "engine/mpi/mpi_internal.h"
+#include "pcopy/clock.h"
 #include "pcopy/engine.h"
 #include "pcopy/util.h"
+#include "pcopy/stop.h"
 
 /* Counters go to rank 0 this often (its display ticks at about 4 Hz). */
 #define PROGRESS_PERIOD_NS (200u * 1000 * 1000)
-
-uint64_t mpi_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void mpi_comm_init(struct mpi_ctx *m)
 {
@@ -156,7 +150,7 @@ void mpi_service(struct mpi_ctx *m)
 	flush_messages(m);
 	if (m->final_sent)
 		return;
-	now = mpi_now_ns();
+	now = clock_now_ns();
 	if (now - m->last_progress_ns < PROGRESS_PERIOD_NS)
 		return;
 	if (m->progress_req != MPI_REQUEST_NULL) {
@@ -191,7 +185,7 @@ int mpi_wait(struct mpi_ctx *m, MPI_Request *req)
 		if (done)
 			return 0;
 		mpi_service(m);
-		if (engine_stopping(m->engine))
+		if (stop_requested())
 			return -EINTR;
 		backoff(&idle);
 	}
@@ -241,7 +235,7 @@ int mpi_final_counts(struct mpi_ctx *m)
 	}
 	while (m->nr_final < m->size - 1) {
 		serve_control(m);
-		if (engine_stopping(m->engine))
+		if (stop_requested())
 			return -EINTR;
 		if (m->nr_final < m->size - 1)
 			backoff(&idle);

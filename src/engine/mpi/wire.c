@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/mpi/mpi_internal.h"
+#include "engine/mpi/mpi_internal.h"
 #include "pcopy/util.h"
 
 void wire_put(struct wire *w, const void *data, size_t len)

@@ -13,13 +13,15 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "backends/mpi/mpi_internal.h"
+#include "engine/mpi/mpi_internal.h"
+#include "pcopy/clock.h"
 #include "pcopy/engine.h"
 #include "pcopy/mpi.h"
 #include "pcopy/options.h"
 #include "pcopy/progress.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
+#include "pcopy/stop.h"
 
 /* Does every rank of the job run on this machine (one kernel)? */
 static bool on_one_node(void)
@@ -37,7 +39,7 @@ static bool on_one_node(void)
 /* SIGINT/SIGTERM: remove what is ours, let the workers stop, leave now. */
 static _Noreturn void stop_now(struct mpi_ctx *m)
 {
-	int sig = engine_stop_signal();
+	int sig = stop_signal();
 
 	mpi_remove_temps(m);
 	engine_finish_jobs(m->engine);
@@ -58,8 +60,7 @@ static int run_single(const struct pcopy_opts *opts)
 	progress_set_ranks(engine_progress(engine), 1);
 	walk_run(engine, engine_backend(engine), engine_links(engine));
 	status = engine_drain(engine);
-	engine_end(engine, status);
-	return status;
+	return engine_end(engine, status);
 }
 
 /* The job's status, the same on every rank: 1 if any rank had an error. */
@@ -83,7 +84,7 @@ static void make_run_id(struct mpi_ctx *m)
 	uint64_t id = 0;
 
 	if (m->rank == 0 && getrandom(&id, sizeof(id), 0) != sizeof(id))
-		id = (uint64_t)getpid() << 20 ^ mpi_now_ns();
+		id = (uint64_t)getpid() << 20 ^ clock_now_ns();
 	MPI_Bcast(&id, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
 	snprintf(m->run_id, sizeof(m->run_id), "%012llx", (unsigned long long)(id & 0xffffffffffffull));
 }
@@ -138,15 +139,15 @@ int mpi_run(const struct pcopy_opts *opts)
 	progress_walk_done(m.progress);
 	engine_finish_jobs(m.engine);
 	/* Every rank's data is in: directory metadata can go last. */
-	if (engine_stopping(m.engine) || mpi_barrier(&m) || mpi_apply_dir_meta(&m))
+	if (stop_requested() || mpi_barrier(&m) || mpi_apply_dir_meta(&m))
 		stop_now(&m);
 	mpi_close_roots(&m);
 	walker_release(&m.wk);
 	status = engine_drain(m.engine);
-	if (engine_stopping(m.engine) || mpi_final_counts(&m))
+	if (stop_requested() || mpi_final_counts(&m))
 		stop_now(&m);
 	status = job_status(&m, status);
-	engine_end(m.engine, status);
+	status = engine_end(m.engine, status);
 	mpi_comm_release(&m);
 	pthread_mutex_destroy(&m.dirs_lock);
 	pthread_mutex_destroy(&m.temps_lock);

@@ -1,12 +1,56 @@
 /* SPDX-License-Identifier: MIT */
-/* Private: what each kind of job does; shared by engine.c and walk.c. */
-#ifndef PCOPY_JOB_RUN_H
-#define PCOPY_JOB_RUN_H
+/*
+ * The copy layer: what one job does, whichever backend runs it. A worker
+ * brings a small context (the options, its progress slot, a buffer); the
+ * copy never sees the engine or the backend. Stops are read from
+ * pcopy/stop.h.
+ */
+#ifndef PCOPY_COPY_H
+#define PCOPY_COPY_H
 
 #include <stdbool.h>
+#include <sys/types.h>
+
+#include "pcopy/meta.h"
+#include "pcopy/options.h"
 
 struct job;
-struct worker_ctx;
+struct progress;
+
+/*
+ * Per-worker state for running jobs: a bounce buffer for the read/write
+ * path and scratch space for extended attributes. One per worker thread
+ * (or process, or ring), never shared.
+ */
+struct worker_ctx {
+	const struct pcopy_opts *opts; /* borrowed: the run's options */
+	struct progress *progress; /* borrowed; may be NULL */
+	unsigned slot;           /* progress slot of this worker */
+	char *buf;               /* read/write bounce buffer, WORKER_BUF_SIZE */
+	struct xattr_scratch xattr; /* buffers for copying extended attributes */
+	/* What the file systems of the last (source, destination) pair refused,
+	 * so that a refused FICLONE or copy_file_range is tried once, not per file. */
+	dev_t caps_src_dev, caps_dst_dev;
+	bool caps_known;
+	bool no_reflink;         /* FICLONE refused for this pair */
+	bool no_copy_range;      /* copy_file_range refused for this pair */
+	bool err_on_dst;         /* the last copy error was a write, not a read */
+};
+
+#define WORKER_BUF_SIZE (1u << 20)
+
+/* Set up / release a worker context for a run with @opts, counting into
+ * @progress (may be NULL) through its @slot. */
+void worker_ctx_init(struct worker_ctx *w, const struct pcopy_opts *opts,
+		     struct progress *progress, unsigned slot);
+void worker_ctx_release(struct worker_ctx *w);
+
+/*
+ * Execute @job in the calling worker: the one-entry copy routine that
+ * every backend uses (the io_uring backend for what it does not do
+ * asynchronously). Returns 0, a negative errno, or -PCOPY_E*.
+ */
+int job_run(struct worker_ctx *w, struct job *job);
 
 /*
  * Before writing @job's destination: look at what is there already (only
@@ -23,7 +67,6 @@ int job_open_source(struct job *job);
 int job_source_flags(const struct job *job);
 
 /* Create @job's unnamed destination (dest_create_tmp with the right mode). */
-struct pcopy_opts;
 int job_create_dest(const struct pcopy_opts *opts, struct job *job, char **tmp_name);
 
 /*
@@ -60,13 +103,27 @@ int job_file_prepare(struct worker_ctx *w, struct job *job, int src_fd, int dst_
 int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk);
 
 /*
+ * The bookkeeping part of job_chunk_done(): record the chunk's outcome in
+ * its file_task; true when it was the file's last chunk (the caller then
+ * finishes the file, with task->first_err and task->shrunk).
+ */
+bool job_chunk_account(struct job *job, int err, bool shrunk);
+
+/*
  * Was @err, just returned by the copy routine (copy_range) in @w, the
  * destination's fault (a write error, a full disk)? Then messages name
  * the destination.
  */
 bool job_is_dst_err(const struct worker_ctx *w, int err);
 
+/*
+ * JOB_FILE whose destination is an existing FIFO or device (job_precheck
+ * set job->dst_in_place): open it and write into it, as cp does. Opens the
+ * source itself; returns the job's result.
+ */
+int job_run_in_place(struct worker_ctx *w, struct job *job);
+
 /* JOB_HARDLINK needs no worker state: the engine runs parked links inline. */
 int job_run_hardlink(struct job *job);
 
-#endif /* PCOPY_JOB_RUN_H */
+#endif /* PCOPY_COPY_H */
