@@ -14,8 +14,8 @@
 enum bar_field {
 	BF_PERCENT, /* never dropped */
 	BF_BYTES,   /* never dropped */
+	BF_GRAPHIC, /* at least BAR_GRAPHIC_MIN cells: fits in 40 columns */
 	BF_ETA,
-	BF_GRAPHIC,
 	BF_RATE,
 	BF_FILES,
 	BF_ERRORS,
@@ -31,7 +31,7 @@ static const enum bar_field bar_order[] = {
 };
 
 #define BAR_FIELD_MAX 48
-#define BAR_GRAPHIC_MIN 8 /* cells; narrower is not worth drawing */
+#define BAR_GRAPHIC_MIN 5 /* cells; narrower is not worth drawing */
 #define BAR_GRAPHIC_MAX 40
 #define BAR_GRAPHIC_MID 20 /* cells the graphic gets before the name grows */
 #define BAR_NAME_MIN 12 /* columns of a file name worth showing */
@@ -246,7 +246,7 @@ static unsigned bar_choose(char f[NR_BAR_FIELDS][BAR_FIELD_MAX], bool show[NR_BA
 	unsigned k;
 
 	show[BF_PERCENT] = show[BF_BYTES] = true;
-	for (k = BF_ETA; k < NR_BAR_FIELDS; k++) {
+	for (k = BF_GRAPHIC; k < NR_BAR_FIELDS; k++) {
 		unsigned need = k == BF_GRAPHIC ? BAR_GRAPHIC_MIN + 2
 			      : k == BF_NAME	? BAR_NAME_MIN
 						: (unsigned)strlen(f[k]);

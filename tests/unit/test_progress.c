@@ -312,7 +312,7 @@ static void test_bar_layout(void)
 		  "~50% [====================>                   ] 1.50/3.00 GiB+ 120/400+ files "
 		  "85.3 MiB/s scanning 0:14 elapsed");
 	check_bar(&v, 40, "~50% [====>   ] 1.50/3.00 GiB+ scanning");
-	check_bar(&v, 30, "~50% 1.50/3.00 GiB+ scanning");
+	check_bar(&v, 30, "~50% [===>   ] 1.50/3.00 GiB+");
 	check_bar(&v, 20, "~50% 1.50/3.00 GiB+");
 	check_bar(&v, 10, "~50% 1.50");
 	/* Totals final (the walk or the scan done): ETA, the graphic grows to 40. */
@@ -327,16 +327,17 @@ static void test_bar_layout(void)
 	check_bar(&v, 80,
 		  " 50% [=======>       ] 1.50/3.00 GiB 120/400 files 2 errors 85.3 MiB/s ETA 0:21");
 	check_bar(&v, 40, " 50% [====>    ] 1.50/3.00 GiB ETA 0:21");
-	/* The graphic goes before the ETA. */
+	/* The ETA goes before the graphic (of at least 5 cells). */
 	v.bytes = 512ull << 20;
-	check_bar(&v, 40, " 16% 512 MiB/3.00 GiB ETA 0:21");
+	check_bar(&v, 40, " 16% [=>    ] 512 MiB/3.00 GiB ETA 0:21");
+	check_bar(&v, 34, " 16% [=>       ] 512 MiB/3.00 GiB");
 	v = scanning;
 	v.walk_done = v.totals_final = v.finished = true;
 	v.bytes = v.bytes_total;
 	v.files = v.files_total;
 	check_bar(&v, 80,
 		  "100% [====================] 3.00/3.00 GiB 400/400 files 85.3 MiB/s done in 0:14");
-	check_bar(&v, 40, "100% 3.00/3.00 GiB done in 0:14");
+	check_bar(&v, 40, "100% [=====] 3.00/3.00 GiB done in 0:14");
 	/* Zero or one column: nothing, never a wrap. */
 	check_bar(&v, 1, "");
 }
@@ -517,7 +518,7 @@ static void test_bar_mode(void)
 		       "\r                                       \r"
 		       "pcopy: bad: Input/output error\n"
 		       "\r~50% [====>   ] 1.50/3.00 GiB+ scanning"
-		       "\r100% 3.00/3.00 GiB done in 0:04        \n");
+		       "\r100% [=====] 3.00/3.00 GiB done in 0:04\n");
 	/* Every segment between \r and \n fits in 39 columns. */
 	for (line = strtok_r(out, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
 		CHECK(strlen(line) <= 39, "segment wider than 39 columns: [%s]", line);
