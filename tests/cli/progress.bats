@@ -176,21 +176,31 @@ tmpfs_dir() {
 	local files bytes status=0
 	files=$(count f "$t/src")
 	bytes=$(tree_bytes "$t/src")
+	local load
+	load=$(cut -d' ' -f1 /proc/loadavg)
 	pcopy --progress=json -a "$t/src" "$t/dst" 2>err.json || status=$?
 	rm -rf "$t/src" "$t/dst"
 	[ "$t" = "$BATS_TEST_TMPDIR" ] || rmdir "$t"
 	[ "$status" -eq 0 ]
 	run check_json_lines err.json "$files" "$bytes" 0
 	assert_status 0
-	run "$PYTHON" - err.json <<'PY'
+	run "$PYTHON" - err.json "$load" "$(nproc)" <<'PY'
 import json, sys
 evs = [json.loads(l) for l in open(sys.argv[1])]
+loaded = float(sys.argv[2]) > int(sys.argv[3])
 evs = [e for e in evs if e["event"] in ("progress", "done")]
 done = evs[-1]
 first = next(e for e in evs if e["totals_final"])
-# Timed by the "elapsed" field: from pcopy's start, not the machine's load
-# before it. 2 s is the issue's promise; the scan takes ~0.1 s here.
-assert first["elapsed"] <= 2.0, "totals final only at %.2f s: %s" % (first["elapsed"], first)
+# Timed by the "elapsed" field, from pcopy's start. 2 s is the issue's
+# promise (the scan takes ~0.2 s of CPU here). On a machine loaded beyond
+# its CPUs the scan's thread gets a thin share, slowing it with the copy:
+# then final totals before a quarter of the files are copied will do (the
+# walk alone makes them final only at the end, with every file copied).
+if first["elapsed"] > 2.0 and loaded and first["files"] <= first["files_total"] // 4:
+	print("loaded machine (load %s): final at %.2f s, %d files copied" %
+	      (sys.argv[2], first["elapsed"], first["files"]))
+else:
+	assert first["elapsed"] <= 2.0, "totals final only at %.2f s: %s" % (first["elapsed"], first)
 assert first["event"] == "progress" and not first["walk_done"], \
 	"the copy ended before the first progress line: %s" % first
 # Final means right: the same totals the walk ends with.
