@@ -86,7 +86,9 @@ int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_f
 /*
  * The part of job_finish_file() before the file gets its name, for backends
  * that publish and close by themselves (io_uring): check the source did not
- * change, apply metadata, --verify, --fsync. Returns 0 when the file may be
+ * change (its size or mtime moved; @shrunk alone, a source that ended
+ * early, is not a change: /sys files report more than they hold),
+ * --verify, apply metadata, --fsync. Returns 0 when the file may be
  * published, else the error that stops it. *soft gets the result to report
  * after a successful publish (-PCOPY_ECHANGED, a metadata error, or 0).
  */

@@ -88,6 +88,8 @@ struct proto_job {
 #define PROTO_FINISH           (1u << 0)
 #define PROTO_FINISH_MAY_EXIST (1u << 1) /* the final name may have to be replaced */
 #define PROTO_FINISH_SHRUNK    (1u << 2) /* a chunk found the source shorter */
+#define PROTO_FINISH_MASKED    (1u << 3) /* created owner-only: the mode comes after the owner */
+#define PROTO_FINISH_ALL       15u
 
 struct proto_results_hdr {
 	uint32_t type;       /* PROTO_RESULTS */

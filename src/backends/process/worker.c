@@ -137,6 +137,7 @@ static int run_finish(struct worker *wk, const struct proto_job_view *v, struct 
 		return err;
 	}
 	job->kind = JOB_FILE;
+	job->dst_masked = v->rec.finish & PROTO_FINISH_MASKED;
 	err = job_finish_file(&wk->ctx, job, src_fd, dst_fd, &tmp_name, may_exist, 0,
 			      v->rec.finish & PROTO_FINISH_SHRUNK);
 	free(tmp_name);
