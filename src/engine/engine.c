@@ -25,6 +25,7 @@
 #include "pcopy/mpi.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
+#include "pcopy/scan.h"
 #include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
@@ -431,6 +432,7 @@ int engine_end(struct engine *engine, int status)
 int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 {
 	struct engine *engine;
+	struct scan *scan;
 	int status;
 
 	/* The mpi backend is a driver: it runs this engine in every rank. */
@@ -445,7 +447,11 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 		return 2;
 	}
 	engine = engine_start(opts, kind, NULL);
+	/* Totals ahead of the walker, for the display only; once the walk
+	 * ends its own totals are final and the scan has nothing to add. */
+	scan = scan_start(opts, engine->progress);
 	walk_run(engine, engine->backend, engine->links);
+	scan_stop(&scan);
 	status = engine_drain(engine);
 	return engine_end(engine, status);
 }

@@ -302,6 +302,12 @@ static void submit_file(struct walker *wk, struct job *job)
 		progress_add_total(wk->progress, PT_FILES, 1);
 		progress_add_total(wk->progress, PT_BYTES, (uint64_t)job->st.st_size);
 	}
+	if ((uint64_t)job->st.st_size >= PROGRESS_LARGE_FILE && progress_shown(wk->progress)) {
+		char *path = dir_src_path(job->dir, job->name);
+
+		progress_large_file(wk->progress, path, (uint64_t)job->st.st_size);
+		free(path);
+	}
 	/* A dry run writes nothing, so there is nothing to split. */
 	if ((uint64_t)job->st.st_size > wk->opts->chunk_size && !wk->opts->dry_run)
 		submit_chunked(wk, job);
