@@ -422,7 +422,7 @@ int engine_end(struct engine *engine, int status)
 	free(engine);
 	/* Output that did not reach stdout fails the run, as in coreutils. */
 	if (out_err) {
-		fprintf(stderr, "pcopy: write error: %s\n", strerror(-out_err));
+		fprintf(stderr, "%s: write error: %s\n", prog_name(), strerror(-out_err));
 		if (status == 0)
 			status = 1;
 	}

@@ -629,10 +629,10 @@ void progress_message(struct progress *p, const char *path, const char *message,
 		progress_render_json_error(&b, path, message, err);
 	} else if (path) {
 		q = quote_name(path, false);
-		json_addf(&b, "pcopy: %s: %s", q, message);
+		json_addf(&b, "%s: %s: %s", prog_name(), q, message);
 		free(q);
 	} else {
-		json_addf(&b, "pcopy: %s", message);
+		json_addf(&b, "%s: %s", prog_name(), message);
 	}
 	json_add(&b, "\n", 1);
 	progress_write_line(p, STDERR_FILENO, b.buf, b.len);

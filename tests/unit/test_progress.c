@@ -778,6 +778,8 @@ static void test_display_bar(void)
 
 int main(void)
 {
+	/* Messages start with the name as invoked (prog_name()): be pcopy. */
+	program_invocation_short_name = (char *)"pcopy";
 	test_counters(true);
 	test_counters(false);
 	test_totals_and_null();
