@@ -133,6 +133,11 @@ void progress_debug(struct progress *p, const char *text);
  */
 void progress_message(struct progress *p, const char *path, const char *message, int err);
 
+/* The same, for a @message that names @path itself (cp's "cannot stat
+ * 'x': ..."): the text line does not repeat it; JSON still carries it. */
+void progress_message_worded(struct progress *p, const char *path, const char *message,
+			     int err);
+
 /*
  * MPI: rank 0 shows the whole job. progress_set_remote() sets what the
  * other ranks counted (their latest sums; added to every snapshot), and

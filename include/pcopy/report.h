@@ -43,6 +43,10 @@ int report_errno(int err);
 void report_error(struct progress *progress, const char *path, int err);
 
 /* Report a failure with its own message (e.g. "cannot copy ..."). */
+/* As report_error_msg(), for a @message that names @path in cp's words:
+ * the text line is "pcopy: MESSAGE", the JSON error still has "path". */
+void report_error_worded(struct progress *progress, const char *path, int err,
+			 const char *message);
 void report_error_msg(struct progress *progress, const char *path, int err,
 		      const char *message);
 

@@ -243,7 +243,14 @@ void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
 	struct dir_node *top;
 
 	if (fstatat(root->src_dirfd, src, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
-		report_error(wk->progress, src, neg_errno());
+		/* cp's words for an operand it cannot stat (GNU link-deref.sh). */
+		int err = neg_errno();
+		char *q = quote_name(src, true);
+		char *msg = xasprintf("cannot stat %s: %s", q, report_strerror(err));
+
+		report_error_worded(wk->progress, src, err, msg);
+		free(msg);
+		free(q);
 		return;
 	}
 	if (!S_ISDIR(st.st_mode) && dst_slashed) {

@@ -615,6 +615,20 @@ void progress_set_message_hook(struct progress *p, progress_message_hook hook, v
 	p->message_hook = hook;
 }
 
+void progress_message_worded(struct progress *p, const char *path, const char *message, int err)
+{
+	struct json_buf b;
+
+	if (p && (p->message_hook || p->json_errors)) {
+		progress_message(p, path, message, err);
+		return;
+	}
+	json_buf_init(&b);
+	json_addf(&b, "%s: %s\n", prog_name(), message);
+	progress_write_line(p, STDERR_FILENO, b.buf, b.len);
+	json_buf_release(&b);
+}
+
 void progress_message(struct progress *p, const char *path, const char *message, int err)
 {
 	struct json_buf b;

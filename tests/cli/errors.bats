@@ -61,7 +61,7 @@ TMPFILE_MODES=("PCOPY_TEST_DEFAULT_PLACEMENT=1" "PCOPY_NO_TMPFILE=1")
 	mkdir dst
 	run --separate-stderr pcopy a missing b dst
 	assert_status 1
-	[ "$stderr" = "pcopy: missing: No such file or directory" ] || { echo "stderr: $stderr"; false; }
+	[ "$stderr" = "pcopy: cannot stat 'missing': No such file or directory" ] || { echo "stderr: $stderr"; false; }
 	cmp a dst/a
 	cmp b dst/b
 	[ ! -e dst/missing ]

@@ -232,7 +232,7 @@ assert [e["errno"] for e in errs] == [2, 2], errs
 assert errs[0]["path"] == "missing" and "path_b64" not in errs[0], errs[0]
 assert errs[1]["path"] == "no\ufffd\"such\n", errs[1]
 assert base64.b64decode(errs[1]["path_b64"]) == b"no\xff\"such\n", errs[1]
-assert errs[0]["message"] == "No such file or directory", errs[0]
+assert errs[0]["message"] == "cannot stat 'missing': No such file or directory", errs[0]
 PY
 	assert_status 0
 }
@@ -288,7 +288,7 @@ PY
 	mkdir dst
 	run --separate-stderr pcopy -q --summary=json -a src missing dst
 	assert_status 1
-	[ "$stderr" = "pcopy: missing: No such file or directory" ]
+	[ "$stderr" = "pcopy: cannot stat 'missing': No such file or directory" ]
 	assert_contains "$output" '"errors":1,"exit":1}'
 }
 
@@ -377,14 +377,14 @@ PY
 @test "bar: error lines never land inside the bar" {
 	make_big_tree src
 	mkdir dst
-	# "m": the message fits in 40 columns, so a row is exactly one line
-	on_terminal 40 "$PCOPY" -B "$PCOPY_BACKEND" -j 1 -a src m dst
+	# "m": the message fits in 60 columns, so a row is exactly one line
+	on_terminal 60 "$PCOPY" -B "$PCOPY_BACKEND" -j 1 -a src m dst
 	[ "$tty_status" -eq 1 ]
 	bar_draws
-	run screen 40
+	run screen 60
 	assert_status 0
 	[ "${#lines[@]}" -eq 2 ]
-	[ "${lines[0]}" = "pcopy: m: No such file or directory" ]
+	[ "${lines[0]}" = "pcopy: cannot stat 'm': No such file or directory" ]
 	[[ "${lines[1]}" == "100% "*"done in "* ]]
 }
 

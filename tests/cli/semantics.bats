@@ -136,7 +136,7 @@ tree_state() {
 @test "a file source with a trailing slash is an error: Not a directory" {
 	run --separate-stderr pcopy f1/ g
 	assert_status 1
-	[ "$stderr" = "pcopy: f1/: Not a directory" ] || { echo "stderr: $stderr"; false; }
+	[ "$stderr" = "pcopy: cannot stat 'f1/': Not a directory" ] || { echo "stderr: $stderr"; false; }
 	[ ! -e g ]
 }
 

@@ -367,5 +367,5 @@ bad_word() {
 	[ "${lines[0]}" = "cp: unrecognized option '--bogus'" ] || { echo "$output"; return 1; }
 	[ "${lines[1]}" = "Try 'cp --help' for more information." ] || { echo "$output"; return 1; }
 	run bash -c 'exec -a cp "$PCOPY" /nonexistent/x y 2>&1'
-	[ "$output" = "cp: /nonexistent/x: No such file or directory" ] || { echo "$output"; return 1; }
+	[ "$output" = "cp: cannot stat '/nonexistent/x': No such file or directory" ] || { echo "$output"; return 1; }
 }
