@@ -25,6 +25,10 @@ _pcopy()
 		_pcopy_list "$attrs"
 		return
 		;;
+	--link-dest)
+		_filedir -d
+		return
+		;;
 	-j | --jobs | --queue-depth | --chunk-size | --exclude)
 		return # a number, a size or a pattern: nothing to offer
 		;;
@@ -47,6 +51,7 @@ _pcopy()
 			-x --one-file-system -t --target-directory= -T --no-target-directory
 			-r -R --recursive --reflink --reflink= --sparse= --exclude=
 			-v --verbose -q --quiet --dry-run --verify --fsync
+			--delete --delete-excluded --link-dest=
 			-B --backend= -j --jobs= --queue-depth= --chunk-size=
 			--progress --progress= --summary --summary=
 			--help --usage -V --version' -- "$cur"))

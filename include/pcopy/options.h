@@ -88,6 +88,11 @@ struct pcopy_opts {
 	enum sparse_mode sparse;    /* --sparse */
 	const char **excludes;      /* --exclude patterns; owned array, borrowed strings */
 	size_t nr_excludes;
+	/* rsync's backup options (issue 19) */
+	bool delete_extraneous;     /* --delete: remove what the source does not have */
+	bool delete_excluded;       /* --delete-excluded: excluded names go too */
+	const char **link_dests;    /* --link-dest DIRs; owned array, borrowed strings */
+	size_t nr_link_dests;
 	bool verbose;               /* -v: name each entry on stdout */
 	bool quiet;                 /* -q: nothing but errors (and --summary) */
 	bool dry_run;               /* --dry-run: list, write nothing */

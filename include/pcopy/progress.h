@@ -33,6 +33,8 @@ enum progress_counter {
 	PC_SKIPPED_NO_CLOBBER, /* -n: destination exists, left alone */
 	PC_SKIPPED_EXCLUDED,   /* --exclude matched */
 	PC_ERRORS,             /* entries that failed (counted by report_error) */
+	PC_DELETED,            /* --delete: destination entries removed */
+	PC_LINKED,             /* --link-dest: files hard-linked from a DIR */
 	NR_PROGRESS_COUNTERS
 };
 
@@ -89,6 +91,12 @@ void progress_snapshot(struct progress *p, struct progress_snapshot *snap);
  * written whole (never interleaved). Silent under -q. Thread-safe.
  */
 void progress_verbose(struct progress *p, const char *src, const char *dst);
+
+/*
+ * "VERB PATH" on stdout (PATH quoted only when it needs it), under the same
+ * rules as progress_verbose(): rsync's "deleting PATH" of --delete.
+ */
+void progress_verbose_action(struct progress *p, const char *verb, const char *path);
 
 /*
  * Print an error or warning line "pcopy: <quoted path>: <message>" on

@@ -27,6 +27,7 @@
 #include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
+#include "engine/delete.h"
 
 struct engine {
 	const struct pcopy_opts *opts;  /* borrowed from main */
@@ -41,6 +42,7 @@ struct engine {
 	void (*dir_meta_hook)(void *ctx, struct dir_node *dir);
 	void *dir_meta_ctx;
 	bool jobs_finished;             /* backend->finish() was called */
+	struct delete_ctx del;          /* --delete */
 };
 
 /* Deep trees keep two descriptors per level open: allow as many as we may. */
@@ -77,6 +79,8 @@ static void finish_dir(struct engine *engine, struct dir_node *dir)
 		engine->dir_meta_hook(engine->dir_meta_ctx, dir);
 		return;
 	}
+	if (engine->opts->delete_extraneous)
+		delete_extraneous(&engine->del, dir);
 	if (engine->opts->dry_run) {
 		progress_count(engine->progress, PC_DIRS, 1);
 		return;
@@ -120,6 +124,11 @@ void engine_dir_release(struct engine *engine, struct dir_node *dir)
 		}
 		dir = parent;
 	}
+}
+
+void engine_note_source_error(struct engine *engine)
+{
+	delete_note_source_error(&engine->del);
 }
 
 unsigned engine_nr_dirs(struct engine *engine)
@@ -306,6 +315,7 @@ struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kin
 	/* Slots: one per worker, one for the walker, one for the engine. */
 	engine->progress = progress_new(opts, opts->jobs + 2, label ? label : ops->name, NULL);
 	progress_bind_slot(engine->progress, opts->jobs);
+	delete_init(&engine->del, opts, engine->progress);
 	if (opts->preserve & PRESERVE_LINKS)
 		engine->links = hardlink_map_new(engine, opts->deref != DEREF_ALWAYS);
 	sink = (struct backend_sink){
@@ -342,6 +352,7 @@ int engine_drain(struct engine *engine)
 void engine_end(struct engine *engine, int status)
 {
 	progress_finish(&engine->progress, status);
+	delete_release(&engine->del);
 	pthread_mutex_destroy(&engine->dir_lock);
 	pthread_cond_destroy(&engine->dir_released);
 	free(engine);

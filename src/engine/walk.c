@@ -41,6 +41,8 @@ void walk_report(struct walker *wk, struct dir_node *dir, const char *name, int 
 
 	report_error(wk->progress, path, err);
 	free(path);
+	if (err != -PCOPY_EVANISHED)
+		engine_note_source_error(wk->engine);
 }
 
 struct dir_node *walk_dir_new(struct walker *wk, struct dir_node *parent)

@@ -437,6 +437,19 @@ void progress_verbose(struct progress *p, const char *src, const char *dst)
 	free(qs);
 }
 
+void progress_verbose_action(struct progress *p, const char *verb, const char *path)
+{
+	char *qp, *line;
+
+	if (p && !p->verbose)
+		return;
+	qp = quote_name(path, false);
+	line = xasprintf("%s %s\n", verb, qp);
+	progress_write_line(p, STDOUT_FILENO, line, strlen(line));
+	free(line);
+	free(qp);
+}
+
 void progress_local_snapshot(struct progress *p, struct progress_snapshot *snap)
 {
 	progress_snapshot(p, snap);

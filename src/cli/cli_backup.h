@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rsync's backup options (issue 19), an argp child of the command line:
+ * their table, their parser and their cross-checks. Its input is the
+ * struct pcopy_opts being filled.
+ */
+#ifndef PCOPY_CLI_BACKUP_H
+#define PCOPY_CLI_BACKUP_H
+
+#include <argp.h>
+
+/* rsync's limit on --link-dest. */
+#define CLI_LINK_DEST_MAX 20
+
+extern const struct argp cli_backup_argp;
+
+#endif /* PCOPY_CLI_BACKUP_H */

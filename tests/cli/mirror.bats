@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# rsync's backup options (issue 19): --delete, --delete-excluded and
+# --link-dest, compared with rsync on real trees; run once per backend.
+
+bats_require_minimum_version 1.5.0
+
+# status, output, stderr: set by bats run; MKTREE etc.: by lib/common.bash
+# shellcheck disable=SC2154,SC2153
+load ../lib/common
+
+setup_file() {
+	require_pcopy
+	export TREE=$BATS_FILE_TMPDIR/tree
+	"$MKTREE" "$TREE" 3>&- 2>/dev/null
+	# rsync stops at PATH_MAX ("File name too long"), which is an I/O error
+	# that turns its --delete off: the comparison leaves the long path out.
+	rm -rf "$TREE/longpath"
+}
+
+setup() {
+	require_pcopy
+	cd "$BATS_TEST_TMPDIR"
+	"$MKTREE" --retime "$TREE"
+}
+
+# extras DIR: put into the copy DIR entries its source does not have, of
+# every kind (a file, a symlink to a directory outside, a FIFO, a subtree
+# with hard links, xattrs and odd names), and change or remove some it has.
+extras() {
+	mkdir -p "$BATS_TEST_TMPDIR/outside"
+	echo keep >"$BATS_TEST_TMPDIR/outside/precious"
+	echo extra >"$1/regular/extra file"
+	ln -s "$BATS_TEST_TMPDIR/outside" "$1/links/to-outside"
+	mkfifo "$1/special/extra-fifo"
+	mkdir -p "$1/gone/deep/er" "$1/gone/$(printf 'new\nline')"
+	echo g >"$1/gone/deep/er/g"
+	ln "$1/gone/deep/er/g" "$1/gone/g-link"
+	ln -s "$BATS_TEST_TMPDIR/outside" "$1/gone/deep/out"
+	setfattr -n user.k -v v "$1/gone/deep" 2>/dev/null || true
+	echo changed >"$1/regular/1B"
+	rm -f "$1/names/"*space*
+}
+
+@test "--delete: the tree rsync -aHAXS --delete gives (files, symlinks, FIFOs, subtrees, odd names)" {
+	require_cmd rsync
+	skip_mpi "--delete is not supported with -B mpi"
+	cp -a "$TREE" base
+	extras base
+	cp -a base ref
+	cp -a base out
+	rsync -aHAXSU --delete "$TREE/" ref/
+	run --separate-stderr pcopy -a --delete -T "$TREE" out
+	assert_status 0
+	assert_same_tree --no-atime ref out # rsync -U keeps atimes to the second only
+	[ "$(cat outside/precious)" = keep ]
+	[ ! -e out/gone ] && [ ! -e out/regular/"extra file" ]
+}
+
+@test "--delete never follows a symlink in the destination, and never leaves DEST" {
+	skip_mpi "--delete is not supported with -B mpi"
+	mkdir -p src/sub outside/inner dst
+	echo s >src/sub/s
+	echo o >outside/inner/o
+	ln -s ../outside dst/sub2
+	ln -s "$PWD/outside/inner" dst/elsewhere
+	mkdir dst/sub
+	ln -s "$PWD/outside" dst/sub/loop
+	run --separate-stderr pcopy -a --delete -T src dst
+	assert_status 0
+	[ -f outside/inner/o ] && [ -d outside/inner ]
+	[ ! -e dst/sub2 ] && [ ! -L dst/sub2 ] && [ ! -L dst/elsewhere ] && [ ! -L dst/sub/loop ]
+	[ "$(cat dst/sub/s)" = s ]
+}
+
+@test "--delete keeps excluded names, --delete-excluded removes them (as rsync)" {
+	require_cmd rsync
+	skip_mpi "--delete is not supported with -B mpi"
+	mkdir -p src/a dst/a dst/gone/deep
+	echo 1 >src/a/f
+	echo 2 >src/a/x.o
+	echo o >dst/top.o
+	echo o >dst/a/x.o
+	echo z >dst/gone/deep/z
+	echo o >dst/gone/keep.o
+	cp -a dst ref
+	cp -a dst ref2
+	cp -a dst dst2
+	rsync -a --delete --exclude='*.o' src/ ref/ 2>/dev/null || true
+	run --separate-stderr pcopy -a --delete --exclude='*.o' -T src dst
+	assert_status 0
+	assert_contains "$stderr" "pcopy: dst/gone: cannot delete non-empty directory"
+	diff <(cd ref && find . | sort) <(cd dst && find . | sort)
+	rsync -a --delete-excluded --exclude='*.o' src/ ref2/
+	run --separate-stderr pcopy -a --delete-excluded --exclude='*.o' -T src dst2
+	assert_status 0
+	diff <(cd ref2 && find . | sort) <(cd dst2 && find . | sort)
+}
+
+@test "--delete: -v and --dry-run print 'deleting PATH'; the summary counts deleted" {
+	skip_mpi "--delete is not supported with -B mpi"
+	mkdir -p src dst/old/sub
+	echo a >src/a
+	echo x >dst/x
+	echo y >dst/old/sub/y
+	run --separate-stderr pcopy -a --delete --dry-run -T src dst
+	assert_status 0
+	assert_contains "$output" "deleting dst/x"
+	assert_contains "$output" "deleting dst/old/sub/y"
+	assert_contains "$output" "deleting dst/old/sub/"
+	assert_contains "$output" "deleting dst/old/"
+	[ -e dst/x ] && [ -e dst/old/sub/y ] && [ ! -e dst/a ]
+	run --separate-stderr pcopy -a --delete -v --summary=json -T src dst
+	assert_status 0
+	assert_contains "$output" "deleting dst/old/sub/y"
+	[ "$(summary_field "${lines[-1]}" deleted)" -eq 4 ]
+	[ ! -e dst/x ] && [ ! -e dst/old ] && [ -e dst/a ]
+	echo z >dst/z
+	run --separate-stderr pcopy -a -u --delete --summary -T src dst
+	assert_status 0
+	assert_contains "$stderr" "deleted:      1"
+	[ ! -e dst/z ]
+	[ -z "$output" ]
+}
+
+@test "--delete is skipped after an error reading the source" {
+	require_root
+	require_cmd setpriv
+	skip_mpi "--delete is not supported with -B mpi"
+	local world
+	world=$(mktemp -d /tmp/pcopy-mirror.XXXXXX)
+	chmod 0755 "$world"
+	cp "$PCOPY" "$world/pcopy"
+	mkdir -p "$world/src/locked" "$world/src/open" "$world/dst/open"
+	echo ok >"$world/src/open/ok"
+	echo stale >"$world/dst/open/stale"
+	echo stale >"$world/dst/stale"
+	chmod 000 "$world/src/locked"
+	chown -R 65534:65534 "$world/dst"
+	run --separate-stderr bash -c "cd '$world' && setpriv --reuid=65534 --regid=65534 \
+		--clear-groups -- ./pcopy -B '$PCOPY_BACKEND' -a --delete -T src dst"
+	assert_status 1
+	assert_contains "$stderr" "pcopy: src/locked: Permission denied"
+	assert_contains "$stderr" "IO error encountered -- skipping file deletion"
+	[ -e "$world/dst/stale" ]
+	rm -rf "$world"
+}
+
+@test "--delete and --link-dest with -B mpi: a usage error, exit 2" {
+	run --separate-stderr "$PCOPY" -B mpi --delete a b
+	assert_status 2
+	assert_contains "$stderr" "--delete with --backend=mpi"
+}
