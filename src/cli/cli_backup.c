@@ -29,9 +29,9 @@ static const struct argp_option backup_options[] = {
 	{ "delete-excluded", OPT_DELETE_EXCLUDED, NULL, 0,
 	  "--delete, and remove excluded names from the destination too" },
 	{ "link-dest", OPT_LINK_DEST, "DIR", 0,
-	  "hard-link a file from DIR instead of copying it when DIR's copy is unchanged "
-	  "(same size, mtime, and with -a mode, owner, group); DIR is relative to the "
-	  "destination, repeatable up to 20 times" },
+	  "hard-link an entry from DIR instead of copying it when DIR's copy is unchanged "
+	  "(same size and mtime, and with -a mode, owner, group, xattrs); DIR is relative "
+	  "to the destination, repeatable up to 20 times" },
 	{ NULL },
 };
 /* clang-format on */
@@ -70,8 +70,6 @@ static void backup_check(const struct pcopy_opts *o)
 		die("--delete with --backend=mpi: not supported yet");
 	if (o->backend == BACKEND_MPI && o->nr_link_dests)
 		die("--link-dest with --backend=mpi: not supported yet");
-	if (o->nr_link_dests)
-		die("--link-dest: not supported yet");
 }
 
 static error_t backup_parse(int key, char *arg, struct argp_state *state)

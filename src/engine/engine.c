@@ -28,6 +28,7 @@
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
 #include "engine/delete.h"
+#include "engine/linkdest.h"
 
 struct engine {
 	const struct pcopy_opts *opts;  /* borrowed from main */
@@ -43,6 +44,7 @@ struct engine {
 	void *dir_meta_ctx;
 	bool jobs_finished;             /* backend->finish() was called */
 	struct delete_ctx del;          /* --delete */
+	struct linkdest *linkdest;      /* --link-dest; owned, NULL without */
 };
 
 /* Deep trees keep two descriptors per level open: allow as many as we may. */
@@ -281,6 +283,11 @@ struct backend *engine_backend(const struct engine *engine)
 	return engine->backend;
 }
 
+struct linkdest *engine_linkdest(const struct engine *engine)
+{
+	return engine->linkdest;
+}
+
 struct hardlink_map *engine_links(const struct engine *engine)
 {
 	return engine->links;
@@ -316,6 +323,7 @@ struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kin
 	engine->progress = progress_new(opts, opts->jobs + 2, label ? label : ops->name, NULL);
 	progress_bind_slot(engine->progress, opts->jobs);
 	delete_init(&engine->del, opts, engine->progress);
+	engine->linkdest = linkdest_new(opts, engine->progress);
 	if (opts->preserve & PRESERVE_LINKS)
 		engine->links = hardlink_map_new(engine, opts->deref != DEREF_ALWAYS);
 	sink = (struct backend_sink){
@@ -353,6 +361,7 @@ void engine_end(struct engine *engine, int status)
 {
 	progress_finish(&engine->progress, status);
 	delete_release(&engine->del);
+	linkdest_free(&engine->linkdest);
 	pthread_mutex_destroy(&engine->dir_lock);
 	pthread_cond_destroy(&engine->dir_released);
 	free(engine);

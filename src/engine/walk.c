@@ -28,6 +28,7 @@
 #include "pcopy/walk.h"
 #include "pcopy/stop.h"
 #include "engine/walk_internal.h"
+#include "engine/linkdest.h"
 
 static void submit(struct walker *wk, struct job *job)
 {
@@ -263,6 +264,11 @@ static void submit_file(struct walker *wk, struct job *job)
 	/* Links are not data to copy: they stay out of the totals. */
 	if (claim_link(wk, job))
 		return;
+	/* --link-dest: unchanged in a DIR, linked from there; done. */
+	if (linkdest_try(engine_linkdest(wk->engine), job)) {
+		engine_job_done(wk->engine, job, 0);
+		return;
+	}
 	if (!wk->totals_counted) {
 		progress_add_total(wk->progress, PT_FILES, 1);
 		progress_add_total(wk->progress, PT_BYTES, (uint64_t)job->st.st_size);
@@ -299,7 +305,11 @@ void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name
 		walk_report(wk, dir, name, -PCOPY_EUNSUPPORTED_TYPE);
 		return;
 	}
-	if (!claim_link(wk, job))
+	if (claim_link(wk, job))
+		return;
+	if (linkdest_try(engine_linkdest(wk->engine), job))
+		engine_job_done(wk->engine, job, 0);
+	else
 		submit(wk, job);
 }
 

@@ -146,8 +146,92 @@ extras() {
 	rm -rf "$world"
 }
 
+# shared_with_prev ROOT: for each regular file of ROOT/new, its path, its
+# link count and whether it is ROOT/prev's file of the same path (one inode).
+shared_with_prev() {
+	"$PYTHON" - "$1" <<'PY'
+import os, stat, sys
+root = os.fsencode(sys.argv[1])
+new = os.path.join(root, b"new")
+for top, dirs, files in os.walk(new):
+	dirs.sort()
+	for f in sorted(files):
+		p = os.path.join(top, f)
+		st = os.lstat(p)
+		if not stat.S_ISREG(st.st_mode):
+			continue
+		rel = os.path.relpath(p, new)
+		try:
+			shared = os.lstat(os.path.join(root, b"prev", rel)).st_ino == st.st_ino
+		except OSError:
+			shared = False
+		print(repr(rel), st.st_nlink, shared)
+PY
+}
+
+@test "--link-dest: the inode sharing rsync -aHAXS --link-dest gives (a snapshot of a changed tree)" {
+	require_cmd rsync
+	skip_mpi "--link-dest is not supported with -B mpi"
+	cp -a "$TREE" src
+	mkdir r p
+	cp -a src r/prev
+	cp -a src p/prev
+	# Changed since the previous snapshot: data, mtime only, mode, owner.
+	echo changed >src/regular/one-byte
+	touch -d '2001-01-01 00:00:00.5' src/regular/4096
+	chmod 0600 src/regular/4095
+	chown 4321 src/regular/4097 2>/dev/null || true
+	echo new >src/regular/new-file
+	# rsync 3.5 leaves a directory modified in this very second with the
+	# time it wrote into it (not the source's): give it an older one.
+	touch -d '2002-02-02 02:02:02.5' src/regular
+	rsync -aHAXS --link-dest=../prev src/ r/new
+	run --separate-stderr pcopy -a --link-dest=../prev --summary=json -T src p/new
+	assert_status 0
+	diff <(shared_with_prev r) <(shared_with_prev p)
+	assert_same_tree --no-atime r/new p/new
+	shared_with_prev p | grep -q "'regular/1MiB' 2 True"
+	shared_with_prev p | grep -q "'regular/one-byte' 1 False"
+	shared_with_prev p | grep -q "'regular/4095' 1 False"
+	[ "$(summary_field "$output" linked)" -gt 10 ]
+}
+
+@test "--link-dest: DIRs tried in order, relative to the destination; a missing DIR is a warning" {
+	skip_mpi "--link-dest is not supported with -B mpi"
+	mkdir -p src snaps/one snaps/two
+	echo a >src/a
+	echo b >src/b
+	touch -d '2020-01-01' src/a src/b
+	pcopy -a src/a snaps/two/
+	pcopy -a src/b snaps/one/
+	run --separate-stderr pcopy -a --link-dest=../nope --link-dest=../one --link-dest="$PWD/snaps/two" \
+		--summary=json -T src snaps/three
+	assert_status 0
+	assert_contains "$stderr" "--link-dest arg does not exist"
+	[ "$(stat -c %i snaps/three/a)" = "$(stat -c %i snaps/two/a)" ]
+	[ "$(stat -c %i snaps/three/b)" = "$(stat -c %i snaps/one/b)" ]
+	[ "$(summary_field "${lines[-1]}" linked)" -eq 2 ]
+	# Into a directory (no -T): DIR is relative to DEST, the path below
+	# it starts with the operand's name (rsync's "src into/").
+	mkdir old into
+	pcopy -a src old/
+	pcopy -a --link-dest=../old src into/
+	[ "$(stat -c %i into/src/a)" = "$(stat -c %i old/src/a)" ]
+}
+
+@test "--link-dest: more than 20 is a usage error" {
+	local args=() i
+	for i in $(seq 21); do args+=(--link-dest=d$i); done
+	run --separate-stderr pcopy "${args[@]}" a b
+	assert_status 2
+	assert_contains "$stderr" "at most 20 --link-dest"
+}
+
 @test "--delete and --link-dest with -B mpi: a usage error, exit 2" {
 	run --separate-stderr "$PCOPY" -B mpi --delete a b
 	assert_status 2
 	assert_contains "$stderr" "--delete with --backend=mpi"
+	run --separate-stderr "$PCOPY" -B mpi --link-dest=x a b
+	assert_status 2
+	assert_contains "$stderr" "--link-dest with --backend=mpi"
 }
