@@ -29,7 +29,7 @@ _pcopy()
 		_filedir -d
 		return
 		;;
-	-j | --jobs | --queue-depth | --chunk-size | --exclude)
+	-j | --jobs | --queue-depth | --chunk-size | --exclude | --modify-window)
 		return # a number, a size or a pattern: nothing to offer
 		;;
 	esac
@@ -51,7 +51,8 @@ _pcopy()
 			-x --one-file-system -t --target-directory= -T --no-target-directory
 			-r -R --recursive --reflink --reflink= --sparse= --exclude=
 			-v --verbose -q --quiet --dry-run --verify --fsync
-			--delete --delete-excluded --link-dest=
+			--delete --delete-excluded --link-dest= -c --checksum --size-only
+			--modify-window=
 			-B --backend= -j --jobs= --queue-depth= --chunk-size=
 			--progress --progress= --summary --summary=
 			--help --usage -V --version' -- "$cur"))

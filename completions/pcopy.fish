@@ -37,6 +37,9 @@ complete -c pcopy -l delete -d 'Remove destination entries the source does not h
 complete -c pcopy -l delete-excluded -d 'Delete, and remove excluded names too'
 complete -c pcopy -l link-dest -x -a '(__fish_complete_directories)' \
 	-d 'Hard-link unchanged files from DIR'
+complete -c pcopy -s c -l checksum -d 'Compare contents, not times'
+complete -c pcopy -l size-only -d 'Compare sizes only'
+complete -c pcopy -l modify-window -x -d 'Mtimes within N seconds are equal (0-86400)'
 complete -c pcopy -s B -l backend -x -a 'auto thread process uring mpi' -d 'Execution backend'
 complete -c pcopy -s j -l jobs -x -d 'Number of workers (1-1024)'
 complete -c pcopy -l queue-depth -x -d 'io_uring operations in flight (1-4096)'

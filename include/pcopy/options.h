@@ -93,6 +93,9 @@ struct pcopy_opts {
 	bool delete_excluded;       /* --delete-excluded: excluded names go too */
 	const char **link_dests;    /* --link-dest DIRs; owned array, borrowed strings */
 	size_t nr_link_dests;
+	bool checksum;              /* -c: -u compares contents (xxHash3) */
+	bool size_only;             /* --size-only: -u compares sizes only */
+	unsigned modify_window;     /* --modify-window: -u's mtimes equal within N s */
 	bool verbose;               /* -v: name each entry on stdout */
 	bool quiet;                 /* -q: nothing but errors (and --summary) */
 	bool dry_run;               /* --dry-run: list, write nothing */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * rsync's backup options: --delete, --delete-excluded, --link-dest. Parsed
+ * rsync's backup options: --delete, --delete-excluded, --link-dest, -c,
+ * --size-only, --modify-window. Parsed
  * by an argp child of cli.c so that they keep their own table and group in
  * --help. Each has rsync's meaning; usage errors exit with status 2.
  */
@@ -12,13 +13,19 @@
 #include "cli/cli_backup.h"
 #include "pcopy/options.h"
 #include "pcopy/quote.h"
+#include "pcopy/size.h"
 #include "pcopy/util.h"
 
 enum {
 	OPT_DELETE = 512, /* above cli.c's keys */
 	OPT_DELETE_EXCLUDED,
 	OPT_LINK_DEST,
+	OPT_SIZE_ONLY,
+	OPT_MODIFY_WINDOW,
 };
+
+/* --modify-window: a day is more than any file system's granularity. */
+#define CLI_MODIFY_WINDOW_MAX 86400
 
 /* clang-format off */
 static const struct argp_option backup_options[] = {
@@ -32,6 +39,14 @@ static const struct argp_option backup_options[] = {
 	  "hard-link an entry from DIR instead of copying it when DIR's copy is unchanged "
 	  "(same size and mtime, and with -a mode, owner, group, xattrs); DIR is relative "
 	  "to the destination, repeatable up to 20 times" },
+	{ "checksum", 'c', NULL, 0,
+	  "skip a file whose destination has the same size and content (xxHash3 of both), "
+	  "whatever the times (with -u, newer destinations are skipped too)" },
+	{ "size-only", OPT_SIZE_ONLY, NULL, 0,
+	  "skip a file whose destination has the same size, whatever its times" },
+	{ "modify-window", OPT_MODIFY_WINDOW, "N", 0,
+	  "-u: modification times that differ by at most N seconds are equal (FAT: 2), "
+	  "0 to 86400 (default 0: to the nanosecond)" },
 	{ NULL },
 };
 /* clang-format on */
@@ -86,6 +101,17 @@ static error_t backup_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_LINK_DEST:
 		backup_add_link_dest(o, arg);
+		break;
+	case 'c':
+		o->checksum = true;
+		break;
+	case OPT_SIZE_ONLY:
+		o->size_only = true;
+		break;
+	case OPT_MODIFY_WINDOW:
+		if (uint_parse(arg, 0, CLI_MODIFY_WINDOW_MAX, &o->modify_window))
+			backup_usage_error("invalid argument %s for '--modify-window'; allowed: 0 "
+					   "to %u", quote_name(arg, true), CLI_MODIFY_WINDOW_MAX);
 		break;
 	case ARGP_KEY_END:
 		backup_check(o);

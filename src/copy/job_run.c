@@ -16,6 +16,7 @@
 #include "pcopy/job.h"
 #include "pcopy/meta.h"
 #include "pcopy/progress.h"
+#include "pcopy/quick_check.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
 #include "pcopy/verify.h"
@@ -45,16 +46,6 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-/* -u: the destination is as new as the source and, at equal mtimes, the same size. */
-static bool is_up_to_date(const struct stat *src, const struct stat *dst)
-{
-	if (dst->st_mtim.tv_sec != src->st_mtim.tv_sec)
-		return dst->st_mtim.tv_sec > src->st_mtim.tv_sec;
-	if (dst->st_mtim.tv_nsec != src->st_mtim.tv_nsec)
-		return dst->st_mtim.tv_nsec > src->st_mtim.tv_nsec;
-	return !S_ISREG(src->st_mode) || dst->st_size == src->st_size;
-}
-
 int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
 {
 	const struct pcopy_opts *opts = w->opts;
@@ -74,7 +65,7 @@ int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
 		job->skipped = PC_SKIPPED_NO_CLOBBER;
 		return 1;
 	}
-	if (opts->update && is_up_to_date(&job->st, &dst)) {
+	if (quick_check_enabled(opts) && quick_check_up_to_date(w, job, &dst)) {
 		job->skipped = PC_SKIPPED_UNCHANGED;
 		return 1;
 	}

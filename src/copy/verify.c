@@ -11,8 +11,7 @@
 #include "pcopy/util.h"
 #include "pcopy/verify.h"
 
-/* Feed @size bytes of @fd into @state, using @buf of @buf_size bytes. */
-static int hash_fd(XXH3_state_t *state, int fd, uint64_t size, char *buf, size_t buf_size)
+int verify_hash_fd(XXH3_state_t *state, int fd, uint64_t size, char *buf, size_t buf_size)
 {
 	uint64_t off = 0;
 
@@ -47,10 +46,10 @@ int verify_content(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t size)
 	 * storage behind its pages, so there this checks the page cache). */
 	if (fdatasync(dst_fd) == 0)
 		posix_fadvise(dst_fd, 0, 0, POSIX_FADV_DONTNEED);
-	err = hash_fd(state, src_fd, size, w->buf, WORKER_BUF_SIZE);
+	err = verify_hash_fd(state, src_fd, size, w->buf, WORKER_BUF_SIZE);
 	a = XXH3_128bits_digest(state);
 	if (!err)
-		err = hash_fd(state, dst_fd, size, w->buf, WORKER_BUF_SIZE);
+		err = verify_hash_fd(state, dst_fd, size, w->buf, WORKER_BUF_SIZE);
 	b = XXH3_128bits_digest(state);
 	XXH3_freeState(state);
 	if (err)

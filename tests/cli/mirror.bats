@@ -146,6 +146,61 @@ extras() {
 	rm -rf "$world"
 }
 
+# pair NAME SRC_DATA DST_DATA SRC_TIME DST_TIME: src/NAME and dst/NAME
+# with these contents and mtimes (touch -d strings).
+pair() {
+	printf '%s' "$2" >"src/$1"
+	printf '%s' "$3" >"dst/$1"
+	touch -d "$4" "src/$1"
+	touch -d "$5" "dst/$1"
+}
+
+@test "-c, --size-only, --modify-window: what -u takes as unchanged" {
+	skip_mpi "the mpi backend is tested in mpi.bats"
+	mkdir src dst
+	local old='2020-01-01 00:00:00' new='2021-01-01 00:00:00'
+	pair same-content-older-dst abc abc "$new" "$old"  # -u copies, -c skips
+	pair other-content-same-time abc abd "$new" "$new" # -u skips, -c copies
+	pair other-size-newer-dst abc abcd "$old" "$new"   # -u skips (newer), as -u -c
+	pair one-second-older-dst abc abc '2021-01-01 00:00:01' "$new" # window
+	cp -a dst base
+	run --separate-stderr pcopy -a -u --summary=json -T src dst
+	assert_status 0
+	[ "$(cat dst/same-content-older-dst)" = abc ] && [ "$(stat -c %Y dst/same-content-older-dst)" = "$(stat -c %Y src/same-content-older-dst)" ]
+	[ "$(cat dst/other-content-same-time)" = abd ]
+	[ "$(summary_field "$output" skipped unchanged)" -eq 2 ]
+
+	rm -rf dst && cp -a base dst
+	run --separate-stderr pcopy -a -c --summary=json -T src dst
+	assert_status 0
+	[ "$(stat -c %Y dst/same-content-older-dst)" = "$(stat -c %Y base/same-content-older-dst)" ]
+	[ "$(cat dst/other-content-same-time)" = abc ]
+	[ "$(cat dst/other-size-newer-dst)" = abc ] # no -u: size differs, copied
+	[ "$(summary_field "$output" skipped unchanged)" -eq 2 ]
+	rm -rf dst && cp -a base dst
+	run --separate-stderr pcopy -a -u -c --summary=json -T src dst
+	assert_status 0
+	[ "$(cat dst/other-size-newer-dst)" = abcd ] # -u: newer destination kept
+	[ "$(cat dst/other-content-same-time)" = abc ]
+
+	rm -rf dst && cp -a base dst
+	run --separate-stderr pcopy -a --size-only --summary=json -T src dst
+	assert_status 0
+	[ "$(cat dst/other-content-same-time)" = abd ] # same size: skipped
+	[ "$(cat dst/other-size-newer-dst)" = abc ]
+	[ "$(summary_field "$output" skipped unchanged)" -eq 3 ]
+
+	rm -rf dst && cp -a base dst
+	run --separate-stderr pcopy -a -u --modify-window=2 --summary=json -T src dst
+	assert_status 0
+	[ "$(stat -c %Y dst/one-second-older-dst)" = "$(stat -c %Y base/one-second-older-dst)" ]
+	[ "$(summary_field "$output" skipped unchanged)" -eq 3 ]
+	run --separate-stderr pcopy -a -u --summary=json -T src dst
+	[ "$(stat -c %Y dst/one-second-older-dst)" = "$(stat -c %Y src/one-second-older-dst)" ]
+	run --separate-stderr pcopy --modify-window=86401 src dst
+	assert_status 2
+}
+
 # shared_with_prev ROOT: for each regular file of ROOT/new, its path, its
 # link count and whether it is ROOT/prev's file of the same path (one inode).
 shared_with_prev() {
