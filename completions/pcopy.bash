@@ -29,7 +29,11 @@ _pcopy()
 		_filedir -d
 		return
 		;;
-	-j | --jobs | --queue-depth | --chunk-size | --exclude | --modify-window)
+	--include-from | --exclude-from | --files-from)
+		_filedir
+		return
+		;;
+	-j | --jobs | --queue-depth | --chunk-size | --exclude | --modify-window | --include)
 		return # a number, a size or a pattern: nothing to offer
 		;;
 	esac
@@ -52,7 +56,8 @@ _pcopy()
 			-r -R --recursive --reflink --reflink= --sparse= --exclude=
 			-v --verbose -q --quiet --dry-run --verify --fsync
 			--delete --delete-excluded --link-dest= -c --checksum --size-only
-			--modify-window=
+			--modify-window= --include= --include-from= --exclude-from=
+			--files-from= -0 --from0
 			-B --backend= -j --jobs= --queue-depth= --chunk-size=
 			--progress --progress= --summary --summary=
 			--help --usage -V --version' -- "$cur"))

@@ -96,6 +96,13 @@ struct pcopy_opts {
 	bool checksum;              /* -c: -u compares contents (xxHash3) */
 	bool size_only;             /* --size-only: -u compares sizes only */
 	unsigned modify_window;     /* --modify-window: -u's mtimes equal within N s */
+	bool *rule_include;         /* --include: excludes[i] is an include rule when
+				       i < nr_rule_flags and rule_include[i]; owned */
+	size_t nr_rule_flags;
+	const char **files_from;    /* --files-from paths; owned array, strings in owned */
+	size_t nr_files_from;
+	char **owned;               /* buffers read from the *-from FILEs; owned */
+	size_t nr_owned;
 	bool verbose;               /* -v: name each entry on stdout */
 	bool quiet;                 /* -q: nothing but errors (and --summary) */
 	bool dry_run;               /* --dry-run: list, write nothing */

@@ -541,9 +541,7 @@ void opts_release(struct pcopy_opts *opts)
 	free(opts->excludes);
 	opts->excludes = NULL;
 	opts->nr_excludes = 0;
-	free(opts->link_dests);
-	opts->link_dests = NULL;
-	opts->nr_link_dests = 0;
+	cli_backup_release(opts);
 }
 
 void cli_parse(int argc, char **argv, struct pcopy_opts *opts)

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * rsync's backup options: --delete, --delete-excluded, --link-dest, -c,
- * --size-only, --modify-window. Parsed
+ * --size-only, --modify-window, --include, the *-from lists. Parsed
  * by an argp child of cli.c so that they keep their own table and group in
  * --help. Each has rsync's meaning; usage errors exit with status 2.
  */
 #include <argp.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli_backup.h"
 #include "pcopy/options.h"
@@ -22,6 +24,10 @@ enum {
 	OPT_LINK_DEST,
 	OPT_SIZE_ONLY,
 	OPT_MODIFY_WINDOW,
+	OPT_INCLUDE,
+	OPT_INCLUDE_FROM,
+	OPT_EXCLUDE_FROM,
+	OPT_FILES_FROM,
 };
 
 /* --modify-window: a day is more than any file system's granularity. */
@@ -47,6 +53,19 @@ static const struct argp_option backup_options[] = {
 	{ "modify-window", OPT_MODIFY_WINDOW, "N", 0,
 	  "-u: modification times that differ by at most N seconds are equal (FAT: 2), "
 	  "0 to 86400 (default 0: to the nanosecond)" },
+	{ "include", OPT_INCLUDE, "PATTERN", 0,
+	  "keep paths matching PATTERN even if a later --exclude matches: among --include "
+	  "and --exclude, the first that matches decides (as rsync); repeatable" },
+	{ "include-from", OPT_INCLUDE_FROM, "FILE", 0,
+	  "--include each pattern of FILE, one a line ('-' for stdin; blank lines and lines "
+	  "starting with ';' or '#' are skipped)" },
+	{ "exclude-from", OPT_EXCLUDE_FROM, "FILE", 0,
+	  "--exclude each pattern of FILE, one a line, as --include-from" },
+	{ "files-from", OPT_FILES_FROM, "FILE", 0,
+	  "copy only the paths listed in FILE, relative to the source (and the directories "
+	  "that lead to them); a listed directory is copied whole" },
+	{ "from0", '0', NULL, 0,
+	  "the *-from FILEs are separated by NUL bytes, not lines (wherever -0 is given)" },
 	{ NULL },
 };
 /* clang-format on */
@@ -76,6 +95,102 @@ static void backup_add_link_dest(struct pcopy_opts *o, const char *dir)
 				   quote_name(dir, true));
 	o->link_dests = xrealloc(o->link_dests, (o->nr_link_dests + 1) * sizeof(*o->link_dests));
 	o->link_dests[o->nr_link_dests++] = dir;
+}
+
+/* Append rule @pattern to --exclude's list, marked as an include or not. */
+static void backup_add_rule(struct pcopy_opts *o, const char *pattern, bool include)
+{
+	size_t n = o->nr_excludes + 1;
+
+	o->excludes = xrealloc(o->excludes, n * sizeof(*o->excludes));
+	o->excludes[n - 1] = pattern;
+	o->nr_excludes = n;
+	if (!include && !o->nr_rule_flags)
+		return;
+	o->rule_include = xrealloc(o->rule_include, n * sizeof(*o->rule_include));
+	for (size_t i = o->nr_rule_flags; i < n; i++)
+		o->rule_include[i] = false; /* cli.c's --exclude since the last flag */
+	o->rule_include[n - 1] = include;
+	o->nr_rule_flags = n;
+}
+
+/* FILE's whole content, NUL-terminated ("-": stdin); dies if unreadable. */
+static char *backup_slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	size_t cap = 4096, n = 0;
+	char *buf;
+
+	if (!f)
+		die("%s: %s", quote_name(path, false), strerror(errno));
+	buf = xmalloc(cap);
+	for (size_t got; (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
+		n += got;
+		if (cap - n - 1 == 0)
+			buf = xrealloc(buf, cap *= 2);
+	}
+	if (ferror(f))
+		die("%s: %s", quote_name(path, false), strerror(errno));
+	if (f != stdin)
+		fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/*
+ * Read list FILE (@kind: OPT_INCLUDE_FROM, OPT_EXCLUDE_FROM or
+ * OPT_FILES_FROM) into @o; the buffer stays in o->owned, the items point
+ * into it.
+ */
+static void backup_read_list(struct pcopy_opts *o, const char *path, int kind, bool from0)
+{
+	size_t len, start = 0;
+	char *buf = backup_slurp(path, &len);
+
+	o->owned = xrealloc(o->owned, (o->nr_owned + 1) * sizeof(*o->owned));
+	o->owned[o->nr_owned++] = buf;
+	for (size_t i = 0; i <= len; i++) {
+		char *item = buf + start;
+		bool end = from0 ? buf[i] == '\0' : (buf[i] == '\n' || buf[i] == '\r' || !buf[i]);
+
+		if (!end)
+			continue;
+		buf[i] = '\0';
+		start = i + 1;
+		if (!*item || (kind != OPT_FILES_FROM && (*item == ';' || *item == '#')))
+			continue;
+		if (kind != OPT_FILES_FROM) {
+			backup_add_rule(o, item, kind == OPT_INCLUDE_FROM);
+			continue;
+		}
+		o->files_from = xrealloc(o->files_from, (o->nr_files_from + 1) * sizeof(char *));
+		o->files_from[o->nr_files_from++] = item;
+	}
+}
+
+/* -0 applies to every *-from FILE, before or after it on the line. */
+static bool backup_from0(const struct argp_state *state)
+{
+	for (int i = 1; i < state->argc && strcmp(state->argv[i], "--"); i++)
+		if (!strcmp(state->argv[i], "-0") || !strcmp(state->argv[i], "--from0"))
+			return true;
+	return false;
+}
+
+void cli_backup_release(struct pcopy_opts *o)
+{
+	for (size_t i = 0; i < o->nr_owned; i++)
+		free(o->owned[i]);
+	free(o->owned);
+	free(o->files_from);
+	free(o->rule_include);
+	free(o->link_dests);
+	o->owned = NULL;
+	o->files_from = NULL;
+	o->rule_include = NULL;
+	o->link_dests = NULL;
+	o->nr_owned = o->nr_files_from = o->nr_rule_flags = o->nr_link_dests = 0;
 }
 
 /* What the backends cannot do yet: refused, never ignored. */
@@ -113,6 +228,16 @@ static error_t backup_parse(int key, char *arg, struct argp_state *state)
 			backup_usage_error("invalid argument %s for '--modify-window'; allowed: 0 "
 					   "to %u", quote_name(arg, true), CLI_MODIFY_WINDOW_MAX);
 		break;
+	case OPT_INCLUDE:
+		backup_add_rule(o, arg, true);
+		break;
+	case OPT_INCLUDE_FROM:
+	case OPT_EXCLUDE_FROM:
+	case OPT_FILES_FROM:
+		backup_read_list(o, arg, key, backup_from0(state));
+		break;
+	case '0':
+		break; /* read by backup_from0() */
 	case ARGP_KEY_END:
 		backup_check(o);
 		break;

@@ -12,6 +12,11 @@
 /* rsync's limit on --link-dest. */
 #define CLI_LINK_DEST_MAX 20
 
+struct pcopy_opts;
+
 extern const struct argp cli_backup_argp;
+
+/* Free what the child allocated in @o (opts_release() calls it). */
+void cli_backup_release(struct pcopy_opts *o);
 
 #endif /* PCOPY_CLI_BACKUP_H */

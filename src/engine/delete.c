@@ -41,8 +41,7 @@ void delete_init(struct delete_ctx *d, const struct pcopy_opts *opts, struct pro
 	*d = (struct delete_ctx){ .opts = opts, .progress = progress };
 	atomic_init(&d->src_error, false);
 	atomic_init(&d->warned, false);
-	if (opts->nr_excludes)
-		d->excludes = exclude_new(opts->excludes, opts->nr_excludes);
+	d->excludes = exclude_new_opts(opts);
 }
 
 void delete_release(struct delete_ctx *d)

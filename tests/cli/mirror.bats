@@ -290,3 +290,75 @@ PY
 	assert_status 2
 	assert_contains "$stderr" "--link-dest with --backend=mpi"
 }
+
+# rules_tree: a small source tree for the selection options, with old times
+# (rsync 3.5 mistimes directories written in the current second).
+rules_tree() {
+	mkdir -p src/sub/deep src/other src/keepdir
+	local f
+	for f in a.c a.o keep.o sub/b.c sub/b.o sub/keep.o sub/deep/c.c other/x \
+		keepdir/y.o "odd name.c"; do
+		echo "$f" >"src/$f"
+	done
+	find src -exec touch -h -d '2020-01-01 00:00:00.5' {} +
+}
+
+# same_as_rsync RSYNC_ARGS -- PCOPY_ARGS: rsync -a RSYNC_ARGS src/ ref/ and
+# pcopy -a PCOPY_ARGS -T src out give the same tree.
+same_as_rsync() {
+	local rargs=()
+	while [ "$1" != -- ]; do
+		rargs+=("$1")
+		shift
+	done
+	shift
+	rm -rf ref out
+	rsync -a "${rargs[@]}" src/ ref/
+	pcopy -a "$@" -T src out
+	assert_same_tree --no-atime ref out
+}
+
+@test "--include and --exclude: the first match wins, as in rsync" {
+	require_cmd rsync
+	rules_tree
+	same_as_rsync --include=keep.o --exclude='*.o' --exclude=other/ -- \
+		--include=keep.o --exclude='*.o' --exclude=other/
+	[ -e out/sub/keep.o ] && [ ! -e out/sub/b.o ] && [ ! -e out/other ]
+	same_as_rsync --exclude='*.o' --include=keep.o -- --exclude='*.o' --include=keep.o
+	[ ! -e out/keep.o ]
+	# Only the C files, in every directory.
+	same_as_rsync --include='*/' --include='*.c' --exclude='*' -- \
+		--include='*/' --include='*.c' --exclude='*'
+	[ -e out/sub/deep/c.c ] && [ ! -e out/other/x ] && [ -d out/other ]
+}
+
+@test "--exclude-from and --include-from read patterns from files (-0: NUL-separated)" {
+	require_cmd rsync
+	rules_tree
+	printf '# comment\n\n; other comment\n*.o\nother/\n' >ex
+	printf 'keep.o\n' >in
+	same_as_rsync --include-from=in --exclude-from=ex -- --include-from=in --exclude-from=ex
+	[ -e out/keep.o ] && [ ! -e out/a.o ] && [ ! -e out/other ]
+	printf '*.o\0other/\0' >ex0
+	printf 'keep.o\0' >in0
+	same_as_rsync -0 --include-from=in0 --exclude-from=ex0 -- --include-from=in0 -0 \
+		--exclude-from=ex0
+	run --separate-stderr pcopy --exclude-from=no-such-file src dst
+	assert_status 2
+	assert_contains "$stderr" "no-such-file: No such file or directory"
+}
+
+@test "--files-from copies the listed paths and the directories leading to them (rsync -r)" {
+	require_cmd rsync
+	rules_tree
+	printf 'sub/deep/c.c\n./a.c\nother\nodd name.c\n' >list
+	same_as_rsync -r --files-from=list -- --files-from=list
+	[ -e out/sub/deep/c.c ] && [ ! -e out/sub/b.c ] && [ -e out/other/x ] && [ ! -e out/keepdir ]
+	printf './sub/b.o\0keepdir\0' >list0 # ./: rsync then sets the top's time
+	same_as_rsync -r -0 --files-from=list0 -- --from0 --files-from=list0
+	[ -e out/keepdir/y.o ] && [ ! -e out/a.c ]
+	# With --exclude too. (Not one that leaves a directory on the way to a
+	# listed path empty: pcopy creates it, rsync leaves it out.)
+	same_as_rsync -r --files-from=list --exclude=x -- --files-from=list --exclude=x
+	[ -d out/other ] && [ ! -e out/other/x ]
+}
