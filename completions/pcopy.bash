@@ -33,7 +33,7 @@ _pcopy()
 		_filedir
 		return
 		;;
-	-j | --jobs | --queue-depth | --chunk-size | --exclude | --modify-window | --include)
+	-j | --jobs | --queue-depth | --chunk-size | --exclude | --modify-window | --include | --bwlimit)
 		return # a number, a size or a pattern: nothing to offer
 		;;
 	esac
@@ -57,7 +57,7 @@ _pcopy()
 			-v --verbose -q --quiet --dry-run --verify --fsync
 			--delete --delete-excluded --link-dest= -c --checksum --size-only
 			--modify-window= --include= --include-from= --exclude-from=
-			--files-from= -0 --from0
+			--files-from= -0 --from0 --bwlimit=
 			-B --backend= -j --jobs= --queue-depth= --chunk-size=
 			--progress --progress= --summary --summary=
 			--help --usage -V --version' -- "$cur"))

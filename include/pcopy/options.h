@@ -103,6 +103,7 @@ struct pcopy_opts {
 	size_t nr_files_from;
 	char **owned;               /* buffers read from the *-from FILEs; owned */
 	size_t nr_owned;
+	uint64_t bwlimit;           /* --bwlimit: bytes per second, 0 for none */
 	bool verbose;               /* -v: name each entry on stdout */
 	bool quiet;                 /* -q: nothing but errors (and --summary) */
 	bool dry_run;               /* --dry-run: list, write nothing */

@@ -77,6 +77,13 @@ void progress_bind_slot(struct progress *p, unsigned slot);
 /* Add @n to counter @c in the calling thread's slot. Lock-free. */
 void progress_count(struct progress *p, enum progress_counter c, uint64_t n);
 
+/*
+ * @n bytes of file data were just written: with --bwlimit, sleep until
+ * they fit the run's rate (shared by every worker, thread or process).
+ * The copy layer calls it where it counts PC_BYTES for written data.
+ */
+void progress_throttle(struct progress *p, uint64_t n);
+
 /* Add @n to the walker's total @t (walker thread only). */
 void progress_add_total(struct progress *p, enum progress_total t, uint64_t n);
 

@@ -8,6 +8,7 @@
 #include <argp.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ enum {
 	OPT_INCLUDE_FROM,
 	OPT_EXCLUDE_FROM,
 	OPT_FILES_FROM,
+	OPT_BWLIMIT,
 };
 
 /* --modify-window: a day is more than any file system's granularity. */
@@ -64,6 +66,9 @@ static const struct argp_option backup_options[] = {
 	{ "files-from", OPT_FILES_FROM, "FILE", 0,
 	  "copy only the paths listed in FILE, relative to the source (and the directories "
 	  "that lead to them); a listed directory is copied whole" },
+	{ "bwlimit", OPT_BWLIMIT, "RATE", 0,
+	  "write at most RATE bytes per second, all workers together; K M G are powers of "
+	  "1024, a bare number is in KiB as in rsync; 0 for no limit" },
 	{ "from0", '0', NULL, 0,
 	  "the *-from FILEs are separated by NUL bytes, not lines (wherever -0 is given)" },
 	{ NULL },
@@ -169,6 +174,17 @@ static void backup_read_list(struct pcopy_opts *o, const char *path, int kind, b
 	}
 }
 
+/* --bwlimit's RATE: rsync's units (a bare number is KiB per second). */
+static uint64_t backup_rate(const char *arg)
+{
+	uint64_t rate = 0;
+	size_t digits = strspn(arg, "0123456789");
+
+	if (size_parse(arg, &rate) || (digits == strlen(arg) && rate > UINT64_MAX / 1024))
+		backup_usage_error("invalid argument %s for '--bwlimit'", quote_name(arg, true));
+	return digits == strlen(arg) ? rate * 1024 : rate;
+}
+
 /* -0 applies to every *-from FILE, before or after it on the line. */
 static bool backup_from0(const struct argp_state *state)
 {
@@ -238,6 +254,9 @@ static error_t backup_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case '0':
 		break; /* read by backup_from0() */
+	case OPT_BWLIMIT:
+		o->bwlimit = backup_rate(arg);
+		break;
 	case ARGP_KEY_END:
 		backup_check(o);
 		break;

@@ -19,6 +19,7 @@
 #include "pcopy/clock.h"
 #include "pcopy/json.h"
 #include "pcopy/options.h"
+#include "pcopy/bwlimit.h"
 #include "pcopy/progress.h"
 #include "pcopy/quote.h"
 #include "pcopy/util.h"
@@ -42,6 +43,7 @@ _Static_assert(sizeof(struct progress_slot) % CACHE_LINE == 0, "slots share cach
 struct progress {
 	struct progress_slot *slots; /* owned, nr_slots of them */
 	unsigned nr_slots;
+	struct bwlimit *bw; /* --bwlimit; owned (shared memory), or NULL */
 	/* Written by the walker only; kept off the slots' cache lines. */
 	_Alignas(CACHE_LINE) _Atomic uint64_t total[NR_PROGRESS_TOTALS];
 	atomic_bool walk_done;
@@ -137,6 +139,8 @@ struct progress *progress_new(const struct pcopy_opts *opts, unsigned nr_slots,
 		p->jobs = opts->jobs;
 	}
 	p->backend_name = backend_name;
+	if (opts && opts->bwlimit)
+		p->bw = bwlimit_new(opts->bwlimit);
 	progress_probe_terminal(p);
 	pthread_mutex_init(&p->lock, NULL);
 	/* The display thread sleeps on real monotonic time, whatever @clock is. */
@@ -145,6 +149,12 @@ struct progress *progress_new(const struct pcopy_opts *opts, unsigned nr_slots,
 	pthread_cond_init(&p->wake, &attr);
 	pthread_condattr_destroy(&attr);
 	return p;
+}
+
+void progress_throttle(struct progress *p, uint64_t n)
+{
+	if (p && p->bw && n)
+		bwlimit_consume(p->bw, n);
 }
 
 void progress_bind_slot(struct progress *p, unsigned slot)
@@ -575,6 +585,7 @@ void progress_finish(struct progress **pp, int exit_status)
 	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->lock);
 	free(p->slots);
+	bwlimit_free(&p->bw);
 	free(p);
 	*pp = NULL;
 }

@@ -362,3 +362,25 @@ same_as_rsync() {
 	same_as_rsync -r --files-from=list --exclude=x -- --files-from=list --exclude=x
 	[ -d out/other ] && [ ! -e out/other/x ]
 }
+
+@test "--bwlimit: one rate for all workers together (4 MiB at 1M/s take 3 s)" {
+	mkdir src
+	local i
+	for i in 1 2 3 4; do head -c 1M /dev/urandom >"src/f$i"; done
+	local t0 t1
+	t0=$(date +%s%N)
+	run --separate-stderr pcopy -a -j 4 --bwlimit=1M src dst
+	t1=$(date +%s%N)
+	assert_status 0
+	same_data src dst/src
+	# The first MiB goes at once, each next one waits a second: >= 3 s
+	# (a lower bound only: a loaded machine is slower, never faster).
+	[ $(((t1 - t0) / 1000000)) -ge 2900 ] || { echo "took $(((t1 - t0) / 1000000)) ms"; false; }
+	# A bare number is in KiB (rsync's unit); a bad rate is a usage error.
+	t0=$(date +%s%N)
+	pcopy -a --bwlimit=2048 src dst2
+	t1=$(date +%s%N)
+	[ $(((t1 - t0) / 1000000)) -ge 1400 ]
+	run --separate-stderr pcopy --bwlimit=fast src dst3
+	assert_status 2
+}
