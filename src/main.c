@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* pcopy: parse the command line, pick a backend, run the copy, exit. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "pcopy/backend.h"
@@ -42,12 +45,34 @@ static void restore_output(const int saved[2])
 	}
 }
 
+/*
+ * At exit, as coreutils' close_stdout: what stdio could not write to stdout
+ * (--help, --version) is "write error", exit 1. A closed stdout that was
+ * never written to is no error.
+ */
+static void main_close_stdout(void)
+{
+	bool pending = __fpending(stdout) > 0;
+	bool failed = ferror(stdout);
+	int err = EIO;
+
+	if (fclose(stdout) != 0 && (pending || errno != EBADF)) {
+		failed = true;
+		err = errno;
+	}
+	if (failed) {
+		fprintf(stderr, "pcopy: write error: %s\n", strerror(err));
+		_exit(1);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	int rank = mpi_launcher_rank(), saved[2] = { -1, -1 };
 	struct pcopy_opts opts;
 	int status;
 
+	atexit(main_close_stdout);
 	if (rank > 0)
 		silence_output(saved);
 	cli_parse(argc, argv, &opts);

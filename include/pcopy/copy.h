@@ -103,11 +103,25 @@ int job_file_prepare(struct worker_ctx *w, struct job *job, int src_fd, int dst_
 int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk);
 
 /*
+ * The bookkeeping part of job_chunk_done(): record the chunk's outcome in
+ * its file_task; true when it was the file's last chunk (the caller then
+ * finishes the file, with task->first_err and task->shrunk).
+ */
+bool job_chunk_account(struct job *job, int err, bool shrunk);
+
+/*
  * Was @err, just returned by the copy routine (copy_range) in @w, the
  * destination's fault (a write error, a full disk)? Then messages name
  * the destination.
  */
 bool job_is_dst_err(const struct worker_ctx *w, int err);
+
+/*
+ * JOB_FILE whose destination is an existing FIFO or device (job_precheck
+ * set job->dst_in_place): open it and write into it, as cp does. Opens the
+ * source itself; returns the job's result.
+ */
+int job_run_in_place(struct worker_ctx *w, struct job *job);
 
 /* JOB_HARDLINK needs no worker state: the engine runs parked links inline. */
 int job_run_hardlink(struct job *job);

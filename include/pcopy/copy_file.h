@@ -41,6 +41,14 @@ void copy_select_pair(struct worker_ctx *w, dev_t src_dev, dev_t dst_dev);
 int copy_range(struct worker_ctx *w, int src_fd, int dst_fd, const struct stat *src_st,
 	       uint64_t offset, uint64_t length, bool *shrunk);
 
+/*
+ * Copy @src_fd to @dst_fd with read(2)/write(2) from their current offsets
+ * until the source's EOF, whatever its st_size says (/proc files report 0)
+ * and whatever the destination is (a FIFO or a device cannot pwrite).
+ * Counts progress, stops with -EINTR when the run is interrupted.
+ */
+int copy_to_eof(struct worker_ctx *w, int src_fd, int dst_fd);
+
 /* True if @st looks sparse (fewer blocks than its size needs). */
 bool copy_is_sparse(const struct stat *st);
 

@@ -14,9 +14,10 @@
 /*
  * Open a new, unnamed regular file for writing in @dirfd with permission
  * bits @mode: O_TMPFILE where the file system has it, else a hidden
- * ".pcopy.<name>.<random>" created O_EXCL, whose name is returned in
- * *tmp_name (malloc'd; NULL for O_TMPFILE). Returns the descriptor or a
- * negative errno.
+ * ".pcopy.<name>.<random>" created O_EXCL with only the owner's bits of
+ * @mode (the caller sets the mode once the owner is right), whose name is
+ * returned in *tmp_name (malloc'd; NULL for O_TMPFILE). Returns the
+ * descriptor or a negative errno.
  */
 int dest_create_tmp(int dirfd, const char *name, mode_t mode, char **tmp_name);
 
@@ -42,16 +43,28 @@ int dest_replace_with(int dirfd, const char *name, int (*make)(int dirfd, const 
 							       void *arg),
 		      void *arg);
 
+/*
+ * Remove from the existing destination directory @dirfd the temporaries
+ * (".pcopy.<name>.<hex>") that a run killed by SIGKILL or a power cut left
+ * between making a named temporary and renaming it. Called by -u runs,
+ * the way to finish an interrupted copy, before the directory is filled.
+ */
+void dest_sweep_temps(int dirfd);
+
 /* Generate a temporary name for @name into @buf (NAME_MAX + 1 bytes). */
 void dest_tmp_name(const char *name, char *buf);
 
 /*
  * True until O_TMPFILE or linking by descriptor (linkat AT_EMPTY_PATH) was
- * refused (or disabled for tests): backends that issue those operations
- * themselves (io_uring) check it, and otherwise use dest_create_tmp() and
- * dest_publish(), which know every way round.
+ * refused on the destination file system @dst_dev (or disabled for tests):
+ * backends that issue those operations themselves (io_uring) check it, and
+ * otherwise use dest_create_tmp() and dest_publish(), which know every way
+ * round. Refusals are kept per file system: one does not switch the others.
  */
-bool dest_unnamed_ok(void);
+bool dest_unnamed_ok(dev_t dst_dev);
+
+/* What file system @dev refused so far (a mask; 0 for nothing). */
+unsigned dest_refused_dev(dev_t dev);
 
 /* For tests: force the temporary-name path even where O_TMPFILE works. */
 void dest_disable_tmpfile(bool disable);

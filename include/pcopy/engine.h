@@ -37,14 +37,15 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind);
  * (@label names it in the summary, NULL for its own name); engine_drain()
  * waits for every submitted job, stops the backend and returns the local
  * exit status; engine_end() prints the last progress line and summary with
- * @status and frees the engine.
+ * @status, frees the engine and returns the exit status: @status, or 1 when
+ * stdout could not be written (as cp's "write error").
  */
 struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kind,
 			    const char *label);
 int engine_drain(struct engine *engine);
 /* Wait for every submitted job; no submit may follow (engine_drain does it too). */
 void engine_finish_jobs(struct engine *engine);
-void engine_end(struct engine *engine, int status);
+int engine_end(struct engine *engine, int status);
 
 /* The running backend and hard-link map (NULL unless links are kept). */
 struct backend *engine_backend(const struct engine *engine);

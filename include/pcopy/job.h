@@ -71,8 +71,12 @@ struct job {
 	struct hardlink_group *group; /* JOB_FILE with nlink > 1: its group, or NULL */
 	bool follow;          /* open the source following a symlink (-L, -H) */
 	bool finalized;       /* JOB_CHUNK: this chunk finished its file_task */
+	bool finishing;       /* JOB_CHUNK: now carries its file's last step to a
+				 worker (process backend; struct file_task) */
 	bool published;       /* the destination name now holds this entry */
 	bool err_dst;         /* the error was on the destination side: name it */
+	bool dst_in_place;    /* JOB_FILE onto an existing FIFO or device: written into */
+	bool dst_masked;      /* created without group/other bits until the owner is set */
 	unsigned char skipped; /* set by the run: PC_SKIPPED_* counter, or 0 */
 	struct job *next;     /* free for the current owner's queue */
 };
@@ -87,7 +91,7 @@ struct file_task {
 	int dst_fd;             /* unnamed destination (O_TMPFILE or temp name) */
 	char *tmp_name;         /* temporary name when O_TMPFILE was refused, or NULL */
 	bool may_exist;         /* the final name may have to be replaced */
-	atomic_uint chunks_left;
+	_Atomic uint64_t chunks_left; /* 64 bits: 2^32 chunks of 64 KiB are 256 TiB */
 	atomic_int first_err;   /* first error of any chunk, 0 if none */
 	atomic_bool shrunk;     /* a chunk found the source shorter than seen */
 	atomic_bool err_dst;    /* the first error was the destination's */
@@ -97,6 +101,12 @@ struct file_task {
 	 * publishing, and the driver takes the task. NULL for the usual case. */
 	void (*on_parts_done)(struct file_task *task);
 };
+
+/*
+ * Set @task's count of chunks for @length bytes in chunks of @chunk bytes
+ * (the last one shorter) and return it.
+ */
+uint64_t file_task_init_chunks(struct file_task *task, uint64_t length, uint64_t chunk);
 
 /* Allocate a job of @kind in @dir (taking a reference on it). */
 struct job *job_new(enum job_kind kind, struct dir_node *dir, const char *name,

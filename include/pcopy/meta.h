@@ -45,11 +45,12 @@ int meta_apply_fd(const struct pcopy_opts *opts, struct xattr_scratch *x, int ds
 		  const struct stat *st, uid_t created_uid, gid_t created_gid, bool is_new);
 
 /*
- * Apply @st's ownership, mode (not for symlinks) and timestamps to the
- * entry @name in @dirfd without following a symlink there: for symlinks
- * and special files, which are never opened.
+ * Apply @st's ownership, mode (not for symlinks), extended attributes and
+ * ACLs (read from @src_name in @src_dirfd) and timestamps to the entry
+ * @name in @dirfd without following a symlink there: for symlinks and
+ * special files, which are never opened.
  */
-int meta_apply_at(const struct pcopy_opts *opts, int dirfd, const char *name,
-		  const struct stat *st);
+int meta_apply_at(const struct pcopy_opts *opts, struct xattr_scratch *x, int src_dirfd,
+		  const char *src_name, int dirfd, const char *name, const struct stat *st);
 
 #endif /* PCOPY_META_H */

@@ -23,7 +23,7 @@ struct progress;
 
 /* What a progress_count() call counts. */
 enum progress_counter {
-	PC_BYTES,              /* bytes of regular-file data written */
+	PC_BYTES,              /* bytes of regular-file data written (live progress) */
 	PC_FILES,              /* regular files whose data was copied */
 	PC_DIRS,               /* directories created or updated */
 	PC_SYMLINKS,           /* symbolic links created */
@@ -33,6 +33,9 @@ enum progress_counter {
 	PC_SKIPPED_NO_CLOBBER, /* -n: destination exists, left alone */
 	PC_SKIPPED_EXCLUDED,   /* --exclude matched */
 	PC_ERRORS,             /* entries that failed (counted by report_error) */
+	/* Content size of the regular files copied (SPEC 5 "bytes"): unlike
+	 * PC_BYTES, not the data of failed files nor chunks copied twice. */
+	PC_FILE_BYTES,
 	PC_DELETED,            /* --delete: destination entries removed */
 	PC_LINKED,             /* --link-dest: files hard-linked from a DIR */
 	NR_PROGRESS_COUNTERS
@@ -132,8 +135,9 @@ void progress_local_snapshot(struct progress *p, struct progress_snapshot *snap)
 /*
  * Stop the display, print the last progress line ("done" event in json
  * mode, with @exit_status) and the --summary, then free *pp and set it to
- * NULL.
+ * NULL. Returns 0, or the negative errno of the first write to stdout
+ * (-v lines, the json summary) that failed.
  */
-void progress_finish(struct progress **pp, int exit_status);
+int progress_finish(struct progress **pp, int exit_status);
 
 #endif /* PCOPY_PROGRESS_H */

@@ -118,6 +118,49 @@ static int copy_rw(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, u
 	return 0;
 }
 
+/* Write all @n bytes of @buf to @fd at its offset. */
+static int write_all(int fd, const char *buf, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t m = write(fd, buf + done, n - done);
+
+		if (m < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		done += (size_t)m;
+	}
+	return 0;
+}
+
+int copy_to_eof(struct worker_ctx *w, int src_fd, int dst_fd)
+{
+	struct progress *p = w->progress;
+
+	w->err_on_dst = false;
+	for (;;) {
+		ssize_t n = read(src_fd, w->buf, WORKER_BUF_SIZE);
+		int err;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		if (n == 0)
+			return 0;
+		err = write_all(dst_fd, w->buf, (size_t)n);
+		if (err) {
+			w->err_on_dst = true;
+			return err;
+		}
+		progress_count(p, PC_BYTES, (uint64_t)n);
+		if (stop_requested())
+			return -EINTR;
+	}
+}
+
 /* Copy one data region with copy_file_range, falling back to read/write. */
 static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, uint64_t end,
 		       bool *shrunk)

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /* Atomic placement: unnamed or hidden temporaries, then link or rename. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pcopy/dest.h"
@@ -14,22 +17,89 @@
 #include "pcopy/util.h"
 
 /*
- * Set once a file system refuses O_TMPFILE or linking by descriptor, so
- * later files go straight to the temporary-name path. These are caches of
- * what the kernel told us, not configuration.
+ * What destination file systems refused (O_TMPFILE, linking by descriptor),
+ * by st_dev, so that later files there go straight to the temporary-name
+ * path while other file systems keep the unnamed one. These are caches of
+ * what the kernel told us, not configuration. Few file systems refuse: a
+ * short append-only table; past its end a refusal counts everywhere.
  */
-static atomic_bool tmpfile_refused;
-static atomic_bool empty_path_refused;
+enum { REFUSED_TMPFILE = 1, REFUSED_EMPTY_PATH = 2 };
+#define DEST_MAX_REFUSED 32
+
+static struct {
+	pthread_mutex_t lock;           /* serialises appends */
+	atomic_uint nr;                 /* entries of fs[] in use */
+	atomic_uint everywhere;         /* REFUSED_* for every file system */
+	struct {
+		dev_t dev;
+		atomic_uint what;       /* REFUSED_* */
+	} fs[DEST_MAX_REFUSED];
+} refused = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* What the file system of @fd (a descriptor in it) refused. */
+static unsigned refused_on(int fd)
+{
+	unsigned what = atomic_load_explicit(&refused.everywhere, memory_order_relaxed);
+	unsigned nr = atomic_load_explicit(&refused.nr, memory_order_acquire);
+	struct stat st;
+
+	/* Nothing refused anywhere (the common case): no fstat. */
+	if (!nr || fstat(fd, &st) < 0)
+		return what;
+	return what | dest_refused_dev(st.st_dev);
+}
+
+unsigned dest_refused_dev(dev_t dev)
+{
+	unsigned nr = atomic_load_explicit(&refused.nr, memory_order_acquire);
+	unsigned what = atomic_load_explicit(&refused.everywhere, memory_order_relaxed);
+
+	for (unsigned i = 0; i < nr; i++)
+		if (refused.fs[i].dev == dev)
+			return what | atomic_load_explicit(&refused.fs[i].what,
+							   memory_order_relaxed);
+	return what;
+}
+
+/* Remember that the file system of @fd refused @what. */
+static void refuse(int fd, unsigned what)
+{
+	struct stat st;
+	unsigned i, nr;
+
+	pthread_mutex_lock(&refused.lock);
+	nr = atomic_load_explicit(&refused.nr, memory_order_relaxed);
+	if (fstat(fd, &st) < 0) {
+		atomic_fetch_or(&refused.everywhere, what);
+		goto out;
+	}
+	for (i = 0; i < nr && refused.fs[i].dev != st.st_dev; i++)
+		;
+	if (i < nr) {
+		atomic_fetch_or(&refused.fs[i].what, what);
+	} else if (nr < DEST_MAX_REFUSED) {
+		refused.fs[nr].dev = st.st_dev;
+		atomic_store(&refused.fs[nr].what, what);
+		/* Published after the entry is complete (readers acquire nr). */
+		atomic_store_explicit(&refused.nr, nr + 1, memory_order_release);
+	} else {
+		atomic_fetch_or(&refused.everywhere, what);
+	}
+out:
+	pthread_mutex_unlock(&refused.lock);
+}
 
 void dest_disable_tmpfile(bool disable)
 {
-	atomic_store(&tmpfile_refused, disable);
+	if (disable)
+		atomic_fetch_or(&refused.everywhere, REFUSED_TMPFILE);
+	else
+		atomic_fetch_and(&refused.everywhere, ~(unsigned)REFUSED_TMPFILE);
 }
 
-bool dest_unnamed_ok(void)
+bool dest_unnamed_ok(dev_t dst_dev)
 {
-	return !atomic_load_explicit(&tmpfile_refused, memory_order_relaxed) &&
-	       !atomic_load_explicit(&empty_path_refused, memory_order_relaxed);
+	return !dest_refused_dev(dst_dev);
 }
 
 void dest_tmp_name(const char *name, char *buf)
@@ -48,17 +118,20 @@ int dest_create_tmp(int dirfd, const char *name, mode_t mode, char **tmp_name)
 	int fd;
 
 	*tmp_name = NULL;
-	if (!atomic_load_explicit(&tmpfile_refused, memory_order_relaxed)) {
+	if (!(refused_on(dirfd) & REFUSED_TMPFILE)) {
 		fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
 		if (fd >= 0)
 			return fd;
 		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
 			return neg_errno();
-		atomic_store(&tmpfile_refused, true);
+		refuse(dirfd, REFUSED_TMPFILE);
 	}
 	for (int tries = 0; tries < 100; tries++) {
 		dest_tmp_name(name, tmp);
-		fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		/* A named file others could open: owner-only bits until its owner
+		 * and mode are set (as cp); the caller restores the mode. */
+		fd = openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    mode & S_IRWXU);
 		if (fd >= 0) {
 			*tmp_name = xstrdup(tmp);
 			return fd;
@@ -83,13 +156,13 @@ static int link_unnamed(int fd, int dirfd, const char *name)
 {
 	char proc[64];
 
-	if (!atomic_load_explicit(&empty_path_refused, memory_order_relaxed)) {
+	if (!(refused_on(dirfd) & REFUSED_EMPTY_PATH)) {
 		if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
 			return 0;
 		/* Before Linux 6.10 AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH. */
 		if (errno != ENOENT && errno != EPERM)
 			return neg_errno();
-		atomic_store(&empty_path_refused, true);
+		refuse(dirfd, REFUSED_EMPTY_PATH);
 	}
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	return linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == 0 ? 0 : neg_errno();
@@ -142,4 +215,32 @@ int dest_replace_with(int dirfd, const char *name, int (*make)(int dirfd, const 
 		unlinkat(dirfd, tmp, 0);
 	}
 	return err;
+}
+
+/* Is @name one of dest_tmp_name()'s (or the mpi backend's): ".pcopy.*.<6-12 hex>"? */
+static bool is_temp_name(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	size_t n;
+
+	if (strncmp(name, ".pcopy.", 7) || dot < name + 7)
+		return false;
+	n = strlen(dot + 1);
+	return n >= 6 && n <= 12 && strspn(dot + 1, "0123456789abcdef") == n;
+}
+
+void dest_sweep_temps(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		close_quietly(fd);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (e->d_type != DT_DIR && is_temp_name(e->d_name))
+			unlinkat(dirfd, e->d_name, 0);
+	closedir(d);
 }

@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -69,6 +71,10 @@ int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
 		job->skipped = PC_SKIPPED_UNCHANGED;
 		return 1;
 	}
+	/* As cp: a FIFO or device is written into, never replaced by a file;
+	 * a special file onto one (-a) is recreated. */
+	job->dst_in_place = job->kind == JOB_FILE &&
+			    (S_ISFIFO(dst.st_mode) || S_ISCHR(dst.st_mode) || S_ISBLK(dst.st_mode));
 	/* As cp: without -f, a file the user may not write is not replaced. */
 	if (!opts->force && S_ISREG(dst.st_mode) &&
 	    faccessat(job->dir->dst_dirfd, job->dst_name, W_OK, AT_EACCESS) < 0 &&
@@ -112,10 +118,14 @@ int job_create_dest(const struct pcopy_opts *opts, struct job *job, char **tmp_n
 	unsigned tries = 0;
 	int fd;
 
+	mode_t mode = meta_create_mode(opts, &job->st);
+
 	do
-		fd = dest_create_tmp(job->dir->dst_dirfd, job->dst_name,
-				     meta_create_mode(opts, &job->st), tmp_name);
+		fd = dest_create_tmp(job->dir->dst_dirfd, job->dst_name, mode, tmp_name);
 	while (fd < 0 && job_fd_retry(fd, &tries));
+	/* A named temporary has only the owner's bits: job_file_prepare()
+	 * gives it its mode after its owner. */
+	job->dst_masked = fd >= 0 && *tmp_name && (mode & (S_IRWXG | S_IRWXO));
 	return fd;
 }
 
@@ -135,16 +145,26 @@ int job_file_prepare(struct worker_ctx *w, struct job *job, int src_fd, int dst_
 {
 	const struct pcopy_opts *opts = w->opts;
 	struct dir_node *dir = job->dir;
-	bool changed = shrunk || source_changed(src_fd, &job->st);
+	/* Ending early is a change only if the size or mtime moved: /proc and
+	 * /sys files report a size that is not their length. */
+	bool changed = source_changed(src_fd, &job->st);
 	int meta_err, err = 0;
 
-	meta_err = meta_apply_fd(opts, &w->xattr, dst_fd, src_fd, &job->st, dir->new_file_uid,
-				 dir->new_file_gid, true);
+	(void)shrunk;
+	*soft = 0;
 	/* Checked and durable before it has a name: a copy that fails
-	 * --verify never appears under its final name. */
-	if (opts->verify)
+	 * --verify never appears under its final name. Verified before the
+	 * metadata: reading it back after futimens would move its atime. */
+	if (opts->verify && !job->dst_in_place)
 		err = verify_content(w, src_fd, dst_fd, (uint64_t)job->st.st_size);
-	if (!err && opts->fsync && fsync(dst_fd) < 0)
+	if (err)
+		return err;
+	meta_err = meta_apply_fd(opts, &w->xattr, dst_fd, src_fd, &job->st, dir->new_file_uid,
+				 dir->new_file_gid, !job->dst_masked);
+	if (job->dst_masked && !(opts->preserve & PRESERVE_MODE) &&
+	    fchmod(dst_fd, meta_create_mode(opts, &job->st)) < 0 && !meta_err)
+		meta_err = neg_errno();
+	if (opts->fsync && fsync(dst_fd) < 0)
 		err = neg_errno();
 	*soft = changed ? -PCOPY_ECHANGED : meta_err;
 	return err;
@@ -169,6 +189,41 @@ int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_f
 	return err ? err : soft;
 }
 
+int job_run_in_place(struct worker_ctx *w, struct job *job)
+{
+	const struct pcopy_opts *opts = w->opts;
+	struct dir_node *dir = job->dir;
+	int src_fd, dst_fd, err, meta_err;
+
+	src_fd = job_open_source(job);
+	if (src_fd < 0)
+		return src_fd;
+	/* cp's flags; O_NOFOLLOW: never through a symlink swapped in. A FIFO
+	 * without a reader blocks here, as in cp. */
+	dst_fd = openat(dir->dst_dirfd, job->dst_name,
+			O_WRONLY | O_TRUNC | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+	if (dst_fd < 0) {
+		close_quietly(src_fd);
+		return dst_err(job, neg_errno());
+	}
+	err = copy_err(w, job, copy_to_eof(w, src_fd, dst_fd));
+	if (!err) {
+		job->published = true;
+		/* As cp -a: the existing node gets the source's metadata. */
+		meta_err = meta_apply_fd(opts, &w->xattr, dst_fd, src_fd, &job->st,
+					 dir->new_file_uid, dir->new_file_gid, false);
+		/* A FIFO or character device cannot be synced (EINVAL). */
+		if (opts->fsync && fsync(dst_fd) < 0 && errno != EINVAL)
+			err = dst_err(job, neg_errno());
+		if (!err)
+			err = source_changed(src_fd, &job->st) ? -PCOPY_ECHANGED
+								: dst_err(job, meta_err);
+	}
+	close_quietly(dst_fd);
+	close_quietly(src_fd);
+	return err;
+}
+
 /* JOB_FILE: the whole file in this worker. */
 static int run_file(struct worker_ctx *w, struct job *job)
 {
@@ -180,6 +235,8 @@ static int run_file(struct worker_ctx *w, struct job *job)
 	err = job_precheck(w, job, &may_exist);
 	if (err)
 		return err > 0 ? 0 : dst_err(job, err);
+	if (job->dst_in_place)
+		return job_run_in_place(w, job);
 	src_fd = job_open_source(job);
 	if (src_fd < 0)
 		return src_fd;
@@ -189,7 +246,11 @@ static int run_file(struct worker_ctx *w, struct job *job)
 		return dst_err(job, dst_fd);
 	}
 	copy_select_pair(w, job->st.st_dev, job->dir->dst_dev);
-	err = job->st.st_size ? copy_try_reflink(w, src_fd, dst_fd, &job->st) : 0;
+	/* st_size only picks the fast path: 0 (/proc, /sys) is read to EOF. */
+	if (!job->st.st_size)
+		err = copy_to_eof(w, src_fd, dst_fd);
+	else
+		err = copy_try_reflink(w, src_fd, dst_fd, &job->st);
 	if (err == 1) {
 		err = copy_range(w, src_fd, dst_fd, &job->st, 0, (uint64_t)job->st.st_size, &shrunk);
 		/* A trailing hole is not written: give the file its length. */
@@ -231,10 +292,9 @@ static int run_chunk(struct worker_ctx *w, struct job *job)
 	return job_chunk_done(w, job, err, shrunk);
 }
 
-int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
+bool job_chunk_account(struct job *job, int err, bool shrunk)
 {
 	struct file_task *task = job->task;
-	struct job *file = task->file_job;
 
 	/* A shrunk source is kept apart from errors: a later chunk's real
 	 * error must still stop the file from being published. */
@@ -243,10 +303,20 @@ int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
 	if (err && task_fail(task, err) && job->err_dst)
 		atomic_store(&task->err_dst, true);
 	if (atomic_fetch_sub(&task->chunks_left, 1) != 1)
-		return err;
+		return false;
 	/* A write error names the destination, as for a file copied whole. */
 	if (atomic_load(&task->err_dst))
-		file->err_dst = true;
+		task->file_job->err_dst = true;
+	return true;
+}
+
+int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
+{
+	struct file_task *task = job->task;
+	struct job *file = task->file_job;
+
+	if (!job_chunk_account(job, err, shrunk))
+		return err;
 	/* Last chunk: every other chunk has returned, we own the file now. */
 	err = atomic_load(&task->first_err);
 	if (task->on_parts_done) {
@@ -290,6 +360,57 @@ static int make_symlink(int dirfd, const char *name, void *target)
 	return symlinkat(target, dirfd, name) == 0 ? 0 : neg_errno();
 }
 
+/* A symlink or special file to make, and the metadata it gets. */
+struct made {
+	int (*make)(int dirfd, const char *name, void *arg);
+	void *arg;
+	const struct pcopy_opts *opts;
+	struct xattr_scratch *xattr; /* the worker's buffers */
+	const struct job *job;       /* its source: xattrs and ACLs to copy */
+	int meta_err; /* from meta_apply_at(): reported, not fatal */
+};
+
+static int make_with_meta(int dirfd, const char *name, void *arg)
+{
+	struct made *m = arg;
+	int err = m->make(dirfd, name, m->arg);
+
+	if (!err)
+		m->meta_err = meta_apply_at(m->opts, m->xattr, m->job->dir->src_dirfd, m->job->name,
+					    dirfd, name, &m->job->st);
+	return err;
+}
+
+/*
+ * Make the entry under a temporary name with its owner, mode and times,
+ * then rename it into place (over an existing entry only when @may_exist).
+ * Made in place, a power cut between mknod/symlinkat and utimensat left the
+ * final name with the copy's time, newer than the source's, which every
+ * later -u run then kept (tests/crash/run).
+ */
+static int place_made(struct job *job, bool may_exist, struct made *m)
+{
+	int dirfd = job->dir->dst_dirfd, err = -EEXIST;
+	char tmp[NAME_MAX + 1];
+
+	if (may_exist)
+		return dest_replace_with(dirfd, job->dst_name, make_with_meta, m);
+	for (int tries = 0; tries < 100 && err == -EEXIST; tries++) {
+		dest_tmp_name(job->dst_name, tmp);
+		err = make_with_meta(dirfd, tmp, m);
+	}
+	if (err)
+		return err;
+	if (renameat2(dirfd, tmp, dirfd, job->dst_name, RENAME_NOREPLACE) == 0)
+		return 0;
+	err = neg_errno();
+	unlinkat(dirfd, tmp, 0);
+	if (err != -EINVAL && err != -ENOSYS)
+		return err;
+	/* No RENAME_NOREPLACE on this file system: in place, as cp does. */
+	return make_with_meta(dirfd, job->dst_name, m);
+}
+
 /* JOB_SYMLINK: recreate the link with the same target text. */
 static int run_symlink(struct worker_ctx *w, struct job *job)
 {
@@ -304,14 +425,14 @@ static int run_symlink(struct worker_ctx *w, struct job *job)
 	target = read_link(job->dir->src_dirfd, job->name, (size_t)job->st.st_size, &err);
 	if (!target)
 		return err;
-	err = make_symlink(job->dir->dst_dirfd, job->dst_name, target);
-	if (err == -EEXIST && may_exist)
-		err = dest_replace_with(job->dir->dst_dirfd, job->dst_name, make_symlink, target);
+	struct made m = { make_symlink, target, opts, &w->xattr, job, 0 };
+
+	err = place_made(job, may_exist, &m);
 	free(target);
 	if (err)
 		return dst_err(job, err);
 	job->published = true;
-	return dst_err(job, meta_apply_at(opts, job->dir->dst_dirfd, job->dst_name, &job->st));
+	return dst_err(job, m.meta_err);
 }
 
 struct special {
@@ -340,13 +461,13 @@ static int run_special(struct worker_ctx *w, struct job *job)
 	err = job_precheck(w, job, &may_exist);
 	if (err)
 		return err > 0 ? 0 : dst_err(job, err);
-	err = make_special(job->dir->dst_dirfd, job->dst_name, &sp);
-	if (err == -EEXIST && may_exist)
-		err = dest_replace_with(job->dir->dst_dirfd, job->dst_name, make_special, &sp);
+	struct made m = { make_special, &sp, opts, &w->xattr, job, 0 };
+
+	err = place_made(job, may_exist, &m);
 	if (err)
 		return dst_err(job, err);
 	job->published = true;
-	return dst_err(job, meta_apply_at(opts, job->dir->dst_dirfd, job->dst_name, &job->st));
+	return dst_err(job, m.meta_err);
 }
 
 struct link_src {

@@ -2,6 +2,8 @@
 /* Ownership, mode, ACLs, extended attributes and timestamps of copies. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,15 +39,56 @@ static bool is_unkeepable(int err)
 	       err == -ENOSYS;
 }
 
-/* Read the list of attribute names of @fd into x->list; returns its length. */
-static ssize_t list_xattrs(struct xattr_scratch *x, int fd)
+/*
+ * Where attributes are read or written: an open file (@fd >= 0), or an
+ * entry that is never opened (symlinks, special files), named by a path
+ * through /proc/self/fd of its directory and reached without following it.
+ */
+struct xattr_at {
+	int fd;
+	const char *path;
+	char buf[64 + NAME_MAX];
+};
+
+/* @name in @dirfd (AT_FDCWD: @name is the path). Without /proc, the
+ * attributes of such entries are not copied (as on a file system without
+ * xattrs). */
+static void xattr_at_entry(struct xattr_at *at, int dirfd, const char *name)
+{
+	at->fd = -1;
+	at->path = name;
+	if (dirfd != AT_FDCWD) {
+		snprintf(at->buf, sizeof(at->buf), "/proc/self/fd/%d/%s", dirfd, name);
+		at->path = at->buf;
+	}
+}
+
+static ssize_t at_list(const struct xattr_at *at, char *buf, size_t size)
+{
+	return at->fd >= 0 ? flistxattr(at->fd, buf, size) : llistxattr(at->path, buf, size);
+}
+
+static ssize_t at_get(const struct xattr_at *at, const char *name, void *buf, size_t size)
+{
+	return at->fd >= 0 ? fgetxattr(at->fd, name, buf, size) :
+			     lgetxattr(at->path, name, buf, size);
+}
+
+static int at_set(const struct xattr_at *at, const char *name, const void *val, size_t size)
+{
+	return at->fd >= 0 ? fsetxattr(at->fd, name, val, size, 0) :
+			     lsetxattr(at->path, name, val, size, 0);
+}
+
+/* Read the list of attribute names of @at into x->list; returns its length. */
+static ssize_t list_xattrs(struct xattr_scratch *x, const struct xattr_at *at)
 {
 	for (;;) {
-		ssize_t n = flistxattr(fd, x->list, x->list_size);
+		ssize_t n = at_list(at, x->list, x->list_size);
 
 		if (n >= 0 || errno != ERANGE)
 			return n < 0 ? neg_errno() : n;
-		n = flistxattr(fd, NULL, 0);
+		n = at_list(at, NULL, 0);
 		if (n < 0)
 			return neg_errno();
 		x->list_size = (size_t)n + 256;
@@ -53,14 +96,14 @@ static ssize_t list_xattrs(struct xattr_scratch *x, int fd)
 	}
 }
 
-static ssize_t get_xattr(struct xattr_scratch *x, int fd, const char *name)
+static ssize_t get_xattr(struct xattr_scratch *x, const struct xattr_at *at, const char *name)
 {
 	for (;;) {
-		ssize_t n = fgetxattr(fd, name, x->value, x->value_size);
+		ssize_t n = at_get(at, name, x->value, x->value_size);
 
 		if (n >= 0 || errno != ERANGE)
 			return n < 0 ? neg_errno() : n;
-		n = fgetxattr(fd, name, NULL, 0);
+		n = at_get(at, name, NULL, 0);
 		if (n < 0)
 			return neg_errno();
 		x->value_size = (size_t)n + 256;
@@ -69,11 +112,11 @@ static ssize_t get_xattr(struct xattr_scratch *x, int fd, const char *name)
 }
 
 /*
- * Copy the attributes of @src_fd to @dst_fd: ACLs when mode is preserved
- * (cp counts ACLs as part of the mode), the others when xattrs are.
+ * Copy the attributes of @src to @dst: ACLs when mode is preserved (cp
+ * counts ACLs as part of the mode), the others when xattrs are.
  */
-static int copy_xattrs(const struct pcopy_opts *opts, struct xattr_scratch *x, int src_fd,
-		       int dst_fd)
+static int copy_xattrs(const struct pcopy_opts *opts, struct xattr_scratch *x,
+		       const struct xattr_at *src, const struct xattr_at *dst)
 {
 	bool want_acl = opts->preserve & PRESERVE_MODE;
 	bool want_other = opts->preserve & PRESERVE_XATTR;
@@ -85,7 +128,7 @@ static int copy_xattrs(const struct pcopy_opts *opts, struct xattr_scratch *x, i
 		x->list = xmalloc(x->list_size);
 		x->value = xmalloc(x->value_size);
 	}
-	len = list_xattrs(x, src_fd);
+	len = list_xattrs(x, src);
 	if (len <= 0)
 		return len < 0 && !is_unkeepable((int)len) ? (int)len : 0;
 	for (char *name = x->list; name < x->list + len; name += strlen(name) + 1) {
@@ -94,13 +137,13 @@ static int copy_xattrs(const struct pcopy_opts *opts, struct xattr_scratch *x, i
 
 		if (is_acl ? !want_acl : !want_other)
 			continue;
-		n = get_xattr(x, src_fd, name);
+		n = get_xattr(x, src, name);
 		if (n < 0) {
 			if (n != -ENODATA && !is_unkeepable((int)n) && !first_err)
 				first_err = (int)n;
 			continue;
 		}
-		if (fsetxattr(dst_fd, name, x->value, (size_t)n, 0) < 0) {
+		if (at_set(dst, name, x->value, (size_t)n) < 0) {
 			int err = neg_errno();
 
 			if (!is_unkeepable(err) && !first_err)
@@ -108,6 +151,31 @@ static int copy_xattrs(const struct pcopy_opts *opts, struct xattr_scratch *x, i
 		}
 	}
 	return first_err;
+}
+
+/*
+ * Copy the attributes of open files. user.* attributes need write
+ * permission on the file: a read-only copy made by its non-root owner is
+ * made writable for the owner meanwhile, and its mode put back after, as
+ * cp does.
+ */
+static int copy_xattrs_fd(const struct pcopy_opts *opts, struct xattr_scratch *x, int src_fd,
+			  int dst_fd, const struct stat *st)
+{
+	struct xattr_at src = { .fd = src_fd }, dst = { .fd = dst_fd };
+	struct stat now;
+	bool lent = false;
+	int err;
+
+	/* The source's mode tells whether the copy may lack the bit: the
+	 * common writable file costs no fstat. */
+	if ((opts->preserve & PRESERVE_XATTR) && !(st->st_mode & S_IWUSR) && geteuid() != 0 &&
+	    fstat(dst_fd, &now) == 0 && !(now.st_mode & S_IWUSR))
+		lent = fchmod(dst_fd, (now.st_mode & 07777) | S_IWUSR) == 0;
+	err = copy_xattrs(opts, x, &src, &dst);
+	if (lent && fchmod(dst_fd, now.st_mode & 07777) < 0 && !err)
+		err = neg_errno();
+	return err;
 }
 
 /*
@@ -148,7 +216,7 @@ int meta_apply_fd(const struct pcopy_opts *opts, struct xattr_scratch *x, int ds
 			err = neg_errno();
 	}
 	if ((opts->preserve & (PRESERVE_MODE | PRESERVE_XATTR)) && src_fd >= 0) {
-		e = copy_xattrs(opts, x, src_fd, dst_fd);
+		e = copy_xattrs_fd(opts, x, src_fd, dst_fd, st);
 		if (e && !err)
 			err = e;
 	}
@@ -161,8 +229,8 @@ int meta_apply_fd(const struct pcopy_opts *opts, struct xattr_scratch *x, int ds
 	return err;
 }
 
-int meta_apply_at(const struct pcopy_opts *opts, int dirfd, const char *name,
-		  const struct stat *st)
+int meta_apply_at(const struct pcopy_opts *opts, struct xattr_scratch *x, int src_dirfd,
+		  const char *src_name, int dirfd, const char *name, const struct stat *st)
 {
 	bool is_link = S_ISLNK(st->st_mode);
 	bool owner_kept = true;
@@ -181,6 +249,18 @@ int meta_apply_at(const struct pcopy_opts *opts, int dirfd, const char *name,
 	if (!is_link && (opts->preserve & PRESERVE_MODE) && (st->st_mode & 07000) && owner_kept) {
 		if (fchmodat(dirfd, name, st->st_mode & 07777, 0) < 0)
 			err = neg_errno();
+	}
+	/* cp -a copies them too: trusted.* and security.* of symlinks, ACLs
+	 * of special files (Linux allows user.* on neither). */
+	if (opts->preserve & (PRESERVE_MODE | PRESERVE_XATTR)) {
+		struct xattr_at src, dst;
+		int e;
+
+		xattr_at_entry(&src, src_dirfd, src_name);
+		xattr_at_entry(&dst, dirfd, name);
+		e = copy_xattrs(opts, x, &src, &dst);
+		if (e && !err && e != -ENOENT)
+			err = e;
 	}
 	if (opts->preserve & PRESERVE_TIMESTAMPS) {
 		struct timespec times[2] = { st->st_atim, st->st_mtim };

@@ -52,12 +52,10 @@ static bool quick_check_same_content(struct worker_ctx *w, const struct job *job
 	dst_fd = openat(job->dir->dst_dirfd, job->dst_name,
 			O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (src_fd >= 0 && dst_fd >= 0) {
-		err = verify_hash_fd(state, src_fd, (uint64_t)job->st.st_size, w->buf,
-				     WORKER_BUF_SIZE);
+		err = verify_hash_fd(w, state, src_fd, (uint64_t)job->st.st_size);
 		a = XXH3_128bits_digest(state);
 		if (!err)
-			err = verify_hash_fd(state, dst_fd, (uint64_t)dst->st_size, w->buf,
-					     WORKER_BUF_SIZE);
+			err = verify_hash_fd(w, state, dst_fd, (uint64_t)dst->st_size);
 		b = XXH3_128bits_digest(state);
 	}
 	close_quietly(src_fd);

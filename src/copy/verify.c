@@ -8,11 +8,16 @@
 
 #include "pcopy/copy.h"
 #include "pcopy/report.h"
+#include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/verify.h"
 
-int verify_hash_fd(XXH3_state_t *state, int fd, uint64_t size, char *buf, size_t buf_size)
+/* Stops with -EINTR when the run is interrupted (a 10 GiB hash must not
+ * hold up exit). */
+int verify_hash_fd(struct worker_ctx *w, XXH3_state_t *state, int fd, uint64_t size)
 {
+	size_t buf_size = WORKER_BUF_SIZE;
+	char *buf = w->buf;
 	uint64_t off = 0;
 
 	XXH3_128bits_reset(state);
@@ -29,6 +34,8 @@ int verify_hash_fd(XXH3_state_t *state, int fd, uint64_t size, char *buf, size_t
 			break; /* shorter than expected: the digests will differ */
 		XXH3_128bits_update(state, buf, (size_t)n);
 		off += (uint64_t)n;
+		if (stop_requested())
+			return -EINTR;
 	}
 	return 0;
 }
@@ -46,10 +53,10 @@ int verify_content(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t size)
 	 * storage behind its pages, so there this checks the page cache). */
 	if (fdatasync(dst_fd) == 0)
 		posix_fadvise(dst_fd, 0, 0, POSIX_FADV_DONTNEED);
-	err = verify_hash_fd(state, src_fd, size, w->buf, WORKER_BUF_SIZE);
+	err = verify_hash_fd(w, state, src_fd, size);
 	a = XXH3_128bits_digest(state);
 	if (!err)
-		err = verify_hash_fd(state, dst_fd, size, w->buf, WORKER_BUF_SIZE);
+		err = verify_hash_fd(w, state, dst_fd, size);
 	b = XXH3_128bits_digest(state);
 	XXH3_freeState(state);
 	if (err)

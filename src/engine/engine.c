@@ -102,6 +102,17 @@ static void finish_dir(struct engine *engine, struct dir_node *dir)
 	progress_count(engine->progress, PC_DIRS, 1);
 }
 
+/* --fsync: the operands' own names, in the directory that holds them; a
+ * failure is an error like any other (it was ignored). */
+static void sync_root(struct engine *engine, struct dir_node *root)
+{
+	const struct pcopy_opts *o = engine->opts;
+
+	if (!o->fsync || o->dry_run || stop_requested() || fsync(root->dst_dirfd) == 0)
+		return;
+	report_error(engine->progress, root->dst_name ? root->dst_name : ".", neg_errno());
+}
+
 void engine_dir_release(struct engine *engine, struct dir_node *dir)
 {
 	/* A loop, not recursion: a 10,000-deep chain may close at once. */
@@ -110,8 +121,8 @@ void engine_dir_release(struct engine *engine, struct dir_node *dir)
 
 		if (!dir->is_root)
 			finish_dir(engine, dir);
-		else if (engine->opts->fsync && !engine->opts->dry_run && !stop_requested())
-			fsync(dir->dst_dirfd); /* the operands' own names */
+		else
+			sync_root(engine, dir);
 		if (dir->src_dirfd >= 0)
 			close(dir->src_dirfd);
 		close_quietly(dir->dst_dirfd);
@@ -175,6 +186,8 @@ static void count_done(struct engine *engine, const struct job *job)
 		return;
 	}
 	progress_count(engine->progress, kind_counter[job->kind], 1);
+	if (job->kind == JOB_FILE || job->kind == JOB_CHUNK)
+		progress_count(engine->progress, PC_FILE_BYTES, (uint64_t)job->st.st_size);
 	if (engine->opts->verbose || engine->opts->dry_run) {
 		char *src = job_src_path(job), *dst = job_dst_path(job);
 
@@ -184,11 +197,26 @@ static void count_done(struct engine *engine, const struct job *job)
 	}
 }
 
+/*
+ * --fsync: the entry's name is durable before it is reported done (a file
+ * was fsynced before it was linked; its directory is fsynced after).
+ */
+static int sync_name(struct engine *engine, const struct job *job)
+{
+	const struct pcopy_opts *o = engine->opts;
+
+	if (!o->fsync || o->dry_run || job->skipped || job->dir->dst_dirfd < 0)
+		return 0;
+	return fsync(job->dir->dst_dirfd) < 0 ? neg_errno() : 0;
+}
+
 /* Report, count and free one finished job (not its hard-link followers). */
 static void retire(struct engine *engine, struct job *job, int err)
 {
 	struct dir_node *dir = job->dir, *link_dir = job->link_dir;
 
+	if (!err)
+		err = sync_name(engine, job);
 	if (err == -EINTR && stop_requested()) {
 		/* Interrupted: not an error of this file. */
 	} else if (err) {
@@ -357,14 +385,22 @@ int engine_drain(struct engine *engine)
 	return exit_status(engine);
 }
 
-void engine_end(struct engine *engine, int status)
+int engine_end(struct engine *engine, int status)
 {
-	progress_finish(&engine->progress, status);
+	int out_err = progress_finish(&engine->progress, status);
+
 	delete_release(&engine->del);
 	linkdest_free(&engine->linkdest);
 	pthread_mutex_destroy(&engine->dir_lock);
 	pthread_cond_destroy(&engine->dir_released);
 	free(engine);
+	/* Output that did not reach stdout fails the run, as in coreutils. */
+	if (out_err) {
+		fprintf(stderr, "pcopy: write error: %s\n", strerror(-out_err));
+		if (status == 0)
+			status = 1;
+	}
+	return status;
 }
 
 int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
@@ -386,6 +422,5 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 	engine = engine_start(opts, kind, NULL);
 	walk_run(engine, engine->backend, engine->links);
 	status = engine_drain(engine);
-	engine_end(engine, status);
-	return status;
+	return engine_end(engine, status);
 }

@@ -6,6 +6,14 @@
 #include "pcopy/job.h"
 #include "pcopy/util.h"
 
+uint64_t file_task_init_chunks(struct file_task *task, uint64_t length, uint64_t chunk)
+{
+	uint64_t n = (length + chunk - 1) / chunk;
+
+	atomic_init(&task->chunks_left, n);
+	return n;
+}
+
 struct job *job_new(enum job_kind kind, struct dir_node *dir, const char *name,
 		    const char *dst_name, const struct stat *st)
 {

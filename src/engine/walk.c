@@ -147,6 +147,13 @@ struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const
 		walk_report(wk, parent, name, errno == ENOENT ? -PCOPY_EVANISHED : neg_errno());
 		return NULL;
 	}
+	/* The directory -x and the metadata were judged by, not one swapped
+	 * in since @st was taken. */
+	src_fd = walk_check_dir_fd(src_fd, st->st_dev, st->st_ino);
+	if (src_fd < 0) {
+		walk_report(wk, parent, name, src_fd);
+		return NULL;
+	}
 	tries = 0;
 	do
 		dst_fd = walk_open_dst_dir(parent, dst_name, &fresh, wk->opts->dry_run);
@@ -169,6 +176,8 @@ struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const
 	dir->meta_pending = true;
 	dir->followed = follow;
 	walk_note_dst_dir(wk, dir);
+	if (!fresh && wk->opts->update && !wk->opts->dry_run)
+		dest_sweep_temps(dst_fd);
 	if (fresh && (wk->opts->verbose || wk->opts->dry_run)) {
 		char *src = dir_src_path(parent, name), *dst = dir_dst_path(parent, dst_name);
 
@@ -198,6 +207,11 @@ static void submit_chunked(struct walker *wk, struct job *job)
 		engine_job_done(wk->engine, job, err > 0 ? 0 : err);
 		return;
 	}
+	/* A FIFO or device is written into in order: one job, not chunks. */
+	if (job->dst_in_place) {
+		submit(wk, job);
+		return;
+	}
 	src_fd = job_open_source(job);
 	if (src_fd < 0) {
 		engine_job_done(wk->engine, job, src_fd);
@@ -225,7 +239,7 @@ static void submit_chunked(struct walker *wk, struct job *job)
 	task->dst_fd = dst_fd;
 	task->tmp_name = tmp_name;
 	task->may_exist = may_exist;
-	atomic_init(&task->chunks_left, (unsigned)((size + chunk - 1) / chunk));
+	file_task_init_chunks(task, size, chunk);
 	for (uint64_t off = 0; off < size; off += chunk) {
 		struct job *c = job_new(JOB_CHUNK, job->dir, job->name, job->dst_name, NULL);
 

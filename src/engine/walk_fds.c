@@ -99,7 +99,7 @@ static int reopen_side(struct walker *wk, size_t top, bool dst)
 	return fd;
 }
 
-static int check_dir_fd(int fd, dev_t dev, ino_t ino)
+int walk_check_dir_fd(int fd, dev_t dev, ino_t ino)
 {
 	struct stat st;
 
@@ -118,12 +118,12 @@ int walk_reopen_frame(struct walker *wk, size_t top)
 
 	src = reopen_side(wk, top, false);
 	if (src >= 0)
-		src = check_dir_fd(src, dir->st.st_dev, dir->st.st_ino);
+		src = walk_check_dir_fd(src, dir->st.st_dev, dir->st.st_ino);
 	if (src < 0)
 		return src;
 	dst = reopen_side(wk, top, true);
 	if (dst >= 0)
-		dst = check_dir_fd(dst, dir->dst_dev, dir->dst_ino);
+		dst = walk_check_dir_fd(dst, dir->dst_dev, dir->dst_ino);
 	if (dst < 0) {
 		close(src);
 		return dst;

@@ -95,5 +95,10 @@ int walk_open_dst_dir(struct dir_node *parent, const char *name, bool *fresh, bo
 unsigned walk_dir_budget(const struct pcopy_opts *opts);
 void walk_ensure_fd_room(struct walker *wk);
 int walk_reopen_frame(struct walker *wk, size_t top);
+/*
+ * @fd, when it is the directory (@dev, @ino) that was stat'ed; else close
+ * it and return -PCOPY_ECHANGED (it was swapped after the stat).
+ */
+int walk_check_dir_fd(int fd, dev_t dev, ino_t ino);
 
 #endif /* PCOPY_WALK_INTERNAL_H */

@@ -16,6 +16,7 @@
 #include "pcopy/exclude.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
+#include "pcopy/quote.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
@@ -98,12 +99,120 @@ static struct dir_node *make_root(struct walker *wk, const char *path, const cha
 }
 
 /*
+ * cp's rule for several sources into one directory: a name an earlier
+ * operand made is not replaced by a later operand of the same name
+ * ("will not overwrite just-created 'c/1' with 'b/1'"). Only operands
+ * count (as in cp), so this holds one entry per non-directory operand.
+ */
+struct made_name {
+	char *name;              /* destination name in the root; owned */
+	mode_t mode;             /* the earlier operand's type */
+	struct timespec mtime;   /* and mtime (-u) */
+};
+
+struct made_set {
+	struct made_name *slots; /* open addressing; name NULL when free */
+	size_t cap, nr;          /* cap a power of two, nr < cap / 2 */
+};
+
+static size_t made_hash(const char *name)
+{
+	size_t h = 1469598103934665603u;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211u;
+	return h;
+}
+
+static struct made_name *made_slot(const struct made_set *set, const char *name)
+{
+	size_t i = made_hash(name) & (set->cap - 1);
+
+	while (set->slots[i].name && strcmp(set->slots[i].name, name))
+		i = (i + 1) & (set->cap - 1);
+	return &set->slots[i];
+}
+
+static void made_add(struct made_set *set, const char *name, const struct stat *st)
+{
+	struct made_name *m;
+
+	if (2 * (set->nr + 1) >= set->cap) {
+		struct made_set big = { xcalloc(set->cap * 2, sizeof(*big.slots)), set->cap * 2, 0 };
+
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->slots[i].name)
+				*made_slot(&big, set->slots[i].name) = set->slots[i];
+		big.nr = set->nr;
+		free(set->slots);
+		*set = big;
+	}
+	m = made_slot(set, name);
+	if (m->name)
+		return; /* the first one made it */
+	*m = (struct made_name){ xstrdup(name), st->st_mode, st->st_mtim };
+	set->nr++;
+}
+
+static void made_free(struct made_set *set)
+{
+	for (size_t i = 0; i < set->cap; i++)
+		free(set->slots[i].name);
+	free(set->slots);
+}
+
+/* Is @a later than @b? */
+static bool time_after(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec != b->tv_sec ? a->tv_sec > b->tv_sec : a->tv_nsec > b->tv_nsec;
+}
+
+/*
+ * Non-directory operand @src (@st) goes to @dst_name, which an earlier
+ * operand made: skip it (-n, -u as cp would) or refuse it with cp's words.
+ * Returns true when @src is taken care of.
+ */
+static bool just_created(struct walker *wk, struct dir_node *root, struct made_set *made,
+			 const char *src, const char *dst_name, const struct stat *st)
+{
+	const struct made_name *m = made->cap ? made_slot(made, dst_name) : NULL;
+	char *dst, *qs, *qd, *msg;
+
+	if (!m || !m->name)
+		return false;
+	if (wk->opts->no_clobber) {
+		progress_count(wk->progress, PC_SKIPPED_NO_CLOBBER, 1);
+		return true;
+	}
+	/* -u: what was just made has the earlier mtime (-p) or now. */
+	if (wk->opts->update && (!(wk->opts->preserve & PRESERVE_TIMESTAMPS) ||
+				 !time_after(&st->st_mtim, &m->mtime))) {
+		progress_count(wk->progress, PC_SKIPPED_UNCHANGED, 1);
+		return true;
+	}
+	dst = dir_dst_path(root, dst_name);
+	qs = quote_name(src, true);
+	qd = quote_name(dst, true);
+	/* cp would write through a symlink: it says so. */
+	if (S_ISLNK(m->mode) && !S_ISLNK(st->st_mode))
+		msg = xasprintf("will not copy %s through just-created symlink %s", qs, qd);
+	else
+		msg = xasprintf("will not overwrite just-created %s with %s", qd, qs);
+	report_error_msg(wk->progress, NULL, -EEXIST, msg);
+	free(msg);
+	free(qs);
+	free(qd);
+	free(dst);
+	return true;
+}
+
+/*
  * Copy source operand @src to @dst_name inside @root. @dst_display is the
  * destination operand when it ended with '/', which only a directory may
  * be copied to (as cp: "cannot create regular file 'x/': Not a directory").
  */
 static void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
-			 const char *dst_name, const char *dst_slashed)
+			 const char *dst_name, const char *dst_slashed, struct made_set *made)
 {
 	bool follow = wk->opts->deref != DEREF_NEVER;
 	struct stat st, dst;
@@ -129,7 +238,19 @@ static void walk_operand(struct walker *wk, struct dir_node *root, const char *s
 			report_error(wk->progress, src, -PCOPY_ESAME_FILE);
 			return;
 		}
+		if (made && just_created(wk, root, made, src, dst_name, &st))
+			return;
+		if (made)
+			made_add(made, dst_name, &st);
 		walk_submit_entry(wk, root, src, dst_name, &st, follow);
+		return;
+	}
+	/* A file just made there by an earlier operand may not be published yet. */
+	if (made && made->cap && made_slot(made, dst_name)->name) {
+		char *path = dir_dst_path(root, dst_name);
+
+		report_error(wk->progress, path, -PCOPY_EOVERWRITE_NONDIR);
+		free(path);
 		return;
 	}
 	if (contains_dir(root->dst_dirfd, &st)) {
@@ -193,14 +314,23 @@ void walk_operands(struct walker *wk)
 
 		for (size_t len = strlen(display); len > 1 && display[len - 1] == '/';)
 			display[--len] = '\0';
+		/* cp checks for just-made names with two or more sources. */
+		struct made_set made = { 0 };
+
+		if (opts->nr_sources > 1) {
+			made.cap = 16;
+			made.slots = xcalloc(made.cap, sizeof(*made.slots));
+		}
 		root = make_root(wk, opts->dest, display);
 		free(display);
 		for (size_t i = 0; root && i < opts->nr_sources && !stop_requested(); i++) {
 			char *name = base_name(opts->sources[i]);
 
-			walk_operand(wk, root, opts->sources[i], name, NULL);
+			walk_operand(wk, root, opts->sources[i], name, NULL,
+				     opts->nr_sources > 1 ? &made : NULL);
 			free(name);
 		}
+		made_free(&made);
 	} else {
 		char *parent = dir_name(opts->dest), *name = base_name(opts->dest);
 		bool has_dir = strchr(opts->dest, '/') != NULL;
@@ -210,7 +340,8 @@ void walk_operands(struct walker *wk)
 		bool slashed = len > 1 && opts->dest[len - 1] == '/';
 
 		if (root)
-			walk_operand(wk, root, opts->sources[0], name, slashed ? opts->dest : NULL);
+			walk_operand(wk, root, opts->sources[0], name, slashed ? opts->dest : NULL,
+				     NULL);
 		free(parent);
 		free(name);
 	}

@@ -77,6 +77,7 @@ struct progress {
 	uint64_t last_ns; /* clock and bytes at the last rate sample */
 	uint64_t last_bytes;
 	double rate; /* smoothed bytes/s; < 0 before a sample */
+	int out_err; /* first failed write to stdout (-errno), or 0 */
 };
 
 /* The slot progress_count() writes in this thread (see progress_bind_slot). */
@@ -215,7 +216,8 @@ void progress_snapshot(struct progress *p, struct progress_snapshot *snap)
 }
 
 /* write(2) all of @buf, retrying short writes; errors are dropped. */
-static void write_all(int fd, const char *buf, size_t len)
+/* Returns 0 or the negative errno of a failed write. */
+static int write_all(int fd, const char *buf, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, buf, len);
@@ -223,10 +225,19 @@ static void write_all(int fd, const char *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return;
+			return n < 0 ? -errno : -EIO;
 		buf += n;
 		len -= n;
 	}
+	return 0;
+}
+
+/* Remember the first failed write to stdout (-v lines, the json summary):
+ * the run then fails, as coreutils' close_stdout makes cp fail. */
+static void note_stdout(struct progress *p, int fd, int err)
+{
+	if (err && fd == STDOUT_FILENO && !p->out_err)
+		p->out_err = err;
 }
 
 /* Erase the bar if it is shown (lock held), so that a line can follow. */
@@ -421,14 +432,14 @@ void progress_start(struct progress *p)
 static void progress_write_line(struct progress *p, int fd, const char *line, size_t len)
 {
 	if (!p) {
-		write_all(fd, line, len);
+		(void)write_all(fd, line, len);
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
 	/* The bar redraws at the next tick, below the new line. */
 	if (fd == STDERR_FILENO || p->out_on_bar_tty)
 		bar_clear_locked(p);
-	write_all(fd, line, len);
+	note_stdout(p, fd, write_all(fd, line, len));
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -538,7 +549,7 @@ static void progress_print_summary(struct progress *p, const struct progress_sna
 	json_buf_init(&b);
 	if (p->summary == SUMMARY_JSON) {
 		progress_render_summary_json(&b, &s, false);
-		write_all(STDOUT_FILENO, b.buf, b.len);
+		note_stdout(p, STDOUT_FILENO, write_all(STDOUT_FILENO, b.buf, b.len));
 	} else if (p->json_errors) {
 		/* Keep stderr all JSON: the text summary becomes an event. */
 		progress_render_summary_json(&b, &s, true);
@@ -563,16 +574,21 @@ static void progress_stop(struct progress *p)
 	p->thread_running = false;
 }
 
-void progress_finish(struct progress **pp, int exit_status)
+int progress_finish(struct progress **pp, int exit_status)
 {
 	struct progress *p = *pp;
 	struct progress_snapshot snap;
 	struct progress_view v;
+	int out_err;
 
 	if (!p)
-		return;
+		return 0;
 	progress_stop(p);
 	progress_snapshot(p, &snap);
+	/* The last line and the summary count what was copied: the content
+	 * of the files copied, not every byte moved on the way (a failed
+	 * file's data, chunks redone after a worker died). */
+	snap.count[PC_BYTES] = snap.count[PC_FILE_BYTES];
 	pthread_mutex_lock(&p->lock);
 	/* The last line shows the whole run: average rate, nothing left. */
 	p->rate = snap.elapsed > 0 ? (double)snap.count[PC_BYTES] / snap.elapsed : 0;
@@ -582,10 +598,12 @@ void progress_finish(struct progress **pp, int exit_status)
 	progress_show_locked(p, &v, exit_status < 0 ? 0 : exit_status);
 	pthread_mutex_unlock(&p->lock);
 	progress_print_summary(p, &snap, exit_status);
+	out_err = p->out_err;
 	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->lock);
 	free(p->slots);
 	bwlimit_free(&p->bw);
 	free(p);
 	*pp = NULL;
+	return out_err;
 }

@@ -218,3 +218,24 @@ bash_complete() {
 	run fish -c 'source $argv[1]; complete -C "pcopy --preserve=mode,x" | cut -f1' "$FISH_COMP"
 	[ "$output" = "--preserve=mode,xattr" ]
 }
+
+# The set-up (issue 14): every tool the suites call is a required program of
+# tests/meson.build (a missing one fails `meson setup`, it does not pass as
+# skipped tests), and .ci/deps installs its Debian package.
+@test "the test tools are required by tests/meson.build and installed by .ci/deps" {
+	local deps build pair tool pkg missing=
+	deps=$(sed 's/#.*//' "$REPO/.ci/deps")
+	build=$(cat "$REPO/tests/meson.build")
+	for pair in bats:bats mtree:mtree-netbsd getfattr:attr setfattr:attr \
+		getfacl:acl setfacl:acl strace:strace python3:python3 \
+		/usr/bin/time:time; do
+		tool=${pair%%:*}
+		pkg=${pair#*:}
+		grep -qwF -- "$pkg" <<<"$deps" || missing+=" $pkg(.ci/deps)"
+		grep -qE "find_program\('$tool', required : true\)|'$tool'" <<<"$build" ||
+			missing+=" $tool(meson.build)"
+	done
+	grep -q "find_program('bats', required : true)" <<<"$build" || missing+=" bats-required"
+	echo "missing:$missing"
+	[ -z "$missing" ]
+}

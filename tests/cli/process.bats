@@ -174,6 +174,31 @@ complete_files() {
 	no_temporaries "$OUT"
 }
 
+@test "after a killed worker's work is redone, the summary's bytes is still the tree's size" {
+	# SPEC 5: bytes is the content size of the files copied, whatever was
+	# copied twice because the first worker died midway.
+	export SUMMARY_OUT=$BATS_TEST_TMPDIR/summary.json
+	start_pcopy 3 sh -c 'exec "$0" "$@" > "$SUMMARY_OUT"' "$PCOPY" -B process -a -j 3 \
+		--chunk-size=1M --summary=json "$BULK" "$OUT"
+	local victim=${WORKERS##*$'\n'}
+	# Stopped before the parent goes on: the batches it is given wait for
+	# it, and are redone by the others after it is killed.
+	kill -STOP "$victim"
+	kill -CONT $PID
+	sleep 0.3
+	running $PID
+	kill -9 "$victim"
+	finish $PID
+	assert_status 0
+	grep -q 'killed by signal 9' "$ERR"
+	diff -r "$BULK" "$OUT"
+	local want
+	want=$(find "$BULK" -type f -printf '%s\n' | awk '{ n += $1 } END { print n }')
+	cat "$SUMMARY_OUT"
+	[ "$(summary_field "$(cat "$SUMMARY_OUT")" bytes)" -eq "$want" ]
+	[ "$(summary_field "$(cat "$SUMMARY_OUT")" files)" -eq "$(find "$BULK" -type f | wc -l)" ]
+}
+
 @test "killing every worker over and over never hangs the run nor leaves partial files" {
 	start_pcopy 2 "$PCOPY" -B process -a -j 2 --chunk-size=64K "$BULK" "$OUT"
 	local w

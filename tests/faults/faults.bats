@@ -201,6 +201,51 @@ interrupt() {
 	[ -z "$output" ]
 }
 
+# killed_at CALL N [pcopy args...]: run pcopy -a, SIGKILLed by the fault
+# shim right after its Nth CALL (tests/faults/fault_shim.c, issue 17).
+killed_at() {
+	local call=$1 n=$2
+	shift 2
+	[ -n "${FAULT_SHIM:-}" ] || skip "FAULT_SHIM not set"
+	LD_PRELOAD=$FAULT_SHIM PCOPY_CRASH_AT=$call PCOPY_CRASH_N=$n ASAN_OPTIONS=verify_asan_link_order=0 \
+		"$PCOPY" -B "$PCOPY_BACKEND" -a -j 1 "$@" || true
+}
+
+@test "SIGKILL right after a symlink or FIFO is made: a -u re-run converges to cp -a, times included" {
+	mkdir -p src/d
+	for i in 1 2 3; do
+		ln -s "target$i" "src/d/l$i"
+		mkfifo "src/d/p$i"
+	done
+	touch -h -d '2001-02-03 04:05:06' src/d/l* src/d/p*
+	cp -a src ref
+	for call in symlinkat mknodat; do
+		rm -rf dst
+		killed_at "$call" 2 -T src dst
+		run pcopy -a -u -T src dst
+		assert_status 0
+		assert_same_tree --no-atime ref dst
+		run find dst -name '.pcopy.*'
+		[ -z "$output" ]
+	done
+}
+
+@test "SIGKILL between linking a replacement under a temporary name and the rename: -u removes it" {
+	mkdir -p src dst
+	for i in 1 2 3; do echo "old $i" >dst/f$i; done
+	touch -d '2001-01-01' dst/f*
+	for i in 1 2 3; do echo "new $i" >src/f$i; done
+	cp -a src ref
+	# linkat: the O_TMPFILE file under a .pcopy.* name (the final one exists)
+	killed_at linkat 1 -T src dst
+	PCOPY_NO_TMPFILE=1 killed_at renameat 1 -T src dst
+	run pcopy -a -u -T src dst
+	assert_status 0
+	assert_same_tree --no-atime ref dst
+	run find dst -name '.pcopy.*'
+	[ -z "$output" ]
+}
+
 @test "sources that change while copied: no crash, no hang, exit 0 or 1" {
 	mkdir -p src/grow src/gone
 	for i in $(seq 1 200); do echo "$i" >src/grow/f$i; echo "$i" >src/gone/g$i; done
@@ -320,4 +365,34 @@ sys.exit(0 if os.read(f, 10) == b"deep" else 1)'
 	run bash -c 'ulimit -n 64 && exec "$0" -B "$1" -a -j 4 src dst' "$PCOPY" "$PCOPY_BACKEND"
 	assert_status 0
 	assert_same_tree --no-atime ref dst
+}
+
+@test "a directory swapped between its stat and its open is an error, not another directory's copy" {
+	# The shim exchanges src/a and src/b at the walker's open of "a" (after
+	# its fstatat): what opened is b's directory, not the one -x and the
+	# metadata were judged by. cp -a's fts checks the same (dev, ino).
+	mkdir -p src/a src/b
+	echo in-a >src/a/fa
+	echo in-b >src/b/fb
+	chmod 0750 src/a
+	chmod 0705 src/b
+	touch -d 2001-01-01 src/a src/b
+	LD_PRELOAD=$FAULT_SHIM PCOPY_FAULT_SWAP_DIR=a PCOPY_FAULT_SWAP_WITH=b \
+		ASAN_OPTIONS=verify_asan_link_order=0 run --separate-stderr pcopy -a src dst
+	# The shim did swap them.
+	[ -e src/a/fb ] && [ -e src/b/fa ]
+	assert_status 1
+	assert_contains "$stderr" "src/a: file changed as we read it"
+	# Nothing of b's directory under a's name, with a's metadata or not.
+	[ ! -e dst/a/fb ]
+	if [ -e dst/a ]; then
+		[ -z "$(ls -A dst/a)" ]
+	fi
+	# b is copied whole from one directory: b's before the swap (readdir
+	# order may list it first) or a's after, contents and mode alike.
+	if [ -e dst/b/fb ]; then
+		[ "$(ls -A dst/b)" = fb ] && [ "$(stat -c %a dst/b)" = 705 ]
+	else
+		[ "$(ls -A dst/b)" = fa ] && [ "$(stat -c %a dst/b)" = 750 ]
+	fi
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests of the engine's building blocks: display paths, temporaries. */
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,8 +104,45 @@ static void test_publish_without_tmpfile(void)
 	CHECK(rmdir(dir) == 0); /* fails if a temporary was left behind */
 }
 
+/*
+ * A file of 2^32 chunks or more (300 TiB at --chunk-size=64K): the count
+ * of chunks left must not wrap, or the file is published (and its
+ * descriptors closed) while chunks are still being copied.
+ */
+static void test_chunk_count_64bit(void)
+{
+	const uint64_t k64 = 64 * 1024, big = (UINT64_C(1) << 32) * k64;
+	struct file_task task = { 0 };
+	struct {
+		uint64_t length, chunk, want;
+	} cases[] = {
+		{ 1, k64, 1 },
+		{ k64, k64, 1 },
+		{ k64 + 1, k64, 2 },
+		{ big, k64, UINT64_C(1) << 32 },
+		{ big + 1, k64, (UINT64_C(1) << 32) + 1 },
+		{ UINT64_C(300) << 40, k64, UINT64_C(300) << 24 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t n = file_task_init_chunks(&task, cases[i].length, cases[i].chunk);
+		uint64_t left = atomic_load(&task.chunks_left);
+
+		if (n != cases[i].want || left != cases[i].want) {
+			fprintf(stderr, "chunks of %llu bytes: got %llu (left %llu), want %llu\n",
+				(unsigned long long)cases[i].length, (unsigned long long)n,
+				(unsigned long long)left, (unsigned long long)cases[i].want);
+			failures++;
+		}
+	}
+	/* The last of 2^32 + 1 chunks is the one that finishes the file. */
+	file_task_init_chunks(&task, big + 1, k64);
+	CHECK(atomic_fetch_sub(&task.chunks_left, 1) != 1);
+}
+
 int main(void)
 {
+	test_chunk_count_64bit();
 	test_display_paths();
 	test_tmp_names_fit();
 	test_publish_without_tmpfile();

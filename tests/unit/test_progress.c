@@ -407,6 +407,8 @@ static void test_json_mode(void)
 	progress_count(p, PC_BYTES, 2097152);
 	progress_count(p, PC_FILES, 28);
 	fake_ns += SEC / 2;
+	/* The files retired as copied (engine.c count_done). */
+	progress_count(p, PC_FILE_BYTES, 4194304);
 	progress_finish(&p, 1);
 	out = capture_end(&c);
 	/*
@@ -454,6 +456,7 @@ static void test_bar_mode(void)
 	progress_tick(p);
 	progress_walk_done(p);
 	progress_count(p, PC_BYTES, 3ull << 29);
+	progress_count(p, PC_FILE_BYTES, 3ull << 30);
 	fake_ns = 4 * SEC;
 	progress_finish(&p, 1);
 	out = capture_end(&c);
@@ -494,6 +497,7 @@ static void test_plain_mode(void)
 	progress_walk_done(p);
 	progress_count(p, PC_BYTES, 5 << 20);
 	progress_count(p, PC_FILES, 1);
+	progress_count(p, PC_FILE_BYTES, 10 << 20);
 	fake_ns = 10 * SEC;
 	progress_finish(&p, 0);
 	out = capture_end(&c);
@@ -523,6 +527,9 @@ static void test_summary_and_quiet(void)
 	progress_count(p, PC_FILES, 7);
 	progress_count(p, PC_DIRS, 3);
 	progress_count(p, PC_BYTES, 123457);
+	progress_count(p, PC_FILE_BYTES, 123457);
+	/* Data of the file that failed ("x y"): moved, not copied. */
+	progress_count(p, PC_BYTES, 1000);
 	progress_count(p, PC_SKIPPED_EXCLUDED, 1);
 	report_error(p, "x y", -ENOENT);
 	fake_ns = 3200000000ull;
@@ -543,6 +550,7 @@ static void test_summary_and_quiet(void)
 	p = progress_new(&o, 1, "uring", fake_clock);
 	progress_count(p, PC_FILES, 2);
 	progress_count(p, PC_BYTES, 3 << 20);
+	progress_count(p, PC_FILE_BYTES, 3 << 20);
 	fake_ns += 2 * SEC;
 	progress_finish(&p, 0);
 	se = capture_end(&err);
@@ -630,6 +638,7 @@ static char *run_display(enum progress_mode mode, double *secs)
 	progress_start(p);
 	for (int i = 0; i < 130; i++) {
 		progress_count(p, PC_BYTES, 1000);
+		progress_count(p, PC_FILE_BYTES, 1000);
 		nanosleep(&step, NULL);
 	}
 	progress_walk_done(p);

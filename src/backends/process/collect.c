@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The process backend's collector thread: it reads the workers' results
- * and retires their jobs (finishing chunked files itself), and it notices
+ * and retires their jobs (sending the last step of chunked files back to a
+ * worker), and it notices
  * workers that die, reports them, resends their work and replaces them.
  */
 #include <errno.h>
@@ -34,23 +35,71 @@
 #define SOCK_BUF (1u << 20)
 
 /*
- * Retire @job with result @err. A chunk's count lives here in the parent
- * (the workers only copy ranges), so the file's last chunk is finished
- * here too: metadata, --verify, publish. As in the thread backend, a
- * chunk that ends after SIGINT fails its file rather than publish it.
+ * The file's last step came back from a worker (@ran) with result @err, or
+ * no worker could run it: then clean up here (remove the temporary). The
+ * worker closed its copies of the descriptors; these are ours.
  */
-static void complete_job(struct proc_backend *pb, struct job *job, int err)
+static void finish_done(struct proc_backend *pb, struct job *job, int err, bool ran)
 {
+	struct file_task *task = job->task;
+	struct job *file = task->file_job;
+
+	if (ran) {
+		close_quietly(task->src_fd);
+		close_quietly(task->dst_fd);
+		file->published = job->published;
+		if (job->err_dst)
+			file->err_dst = true;
+	} else {
+		pthread_mutex_lock(&pb->fin_lock);
+		(void)job_finish_file(&pb->fin, file, task->src_fd, task->dst_fd, &task->tmp_name,
+				      task->may_exist, err, false);
+		pthread_mutex_unlock(&pb->fin_lock);
+	}
+	free(task->tmp_name);
+	task->tmp_name = NULL;
+	task->final_err = err;
+	job->finalized = true;
+	backend_job_done(&pb->base, job, err);
+}
+
+/*
+ * Retire @job with result @err (@ran: a worker answered it). A chunk's
+ * count lives here in the parent (the workers only copy ranges); the
+ * file's last step (metadata, --verify, --fsync, publish) goes back to a
+ * worker, so that a long --verify never holds up the collection of other
+ * results. As in the thread backend, a chunk that ends after SIGINT fails
+ * its file rather than publish it.
+ */
+static void complete_job(struct proc_backend *pb, struct job *job, int err, bool ran)
+{
+	struct file_task *task = job->task;
+	bool last;
+
 	if (job->kind != JOB_CHUNK) {
 		backend_job_done(&pb->base, job, err);
 		return;
 	}
+	if (job->finishing) {
+		finish_done(pb, job, err, ran);
+		return;
+	}
 	if (!err && stop_requested())
 		err = -EINTR;
-	/* The walker fails chunks too (no worker left): one finisher at a time. */
-	pthread_mutex_lock(&pb->fin_lock);
-	err = job_chunk_done(&pb->fin, job, err, false);
-	pthread_mutex_unlock(&pb->fin_lock);
+	last = job_chunk_account(job, err, false);
+	if (last && !atomic_load(&task->first_err) && proc_queue_finish(pb, job))
+		return;
+	if (last) {
+		/* Failed (only cleanup left), or no worker left to take it. */
+		pthread_mutex_lock(&pb->fin_lock);
+		task->final_err = job_finish_file(&pb->fin, task->file_job, task->src_fd,
+						  task->dst_fd, &task->tmp_name, task->may_exist,
+						  atomic_load(&task->first_err),
+						  atomic_load(&task->shrunk));
+		pthread_mutex_unlock(&pb->fin_lock);
+		job->finalized = true;
+		err = task->final_err;
+	}
 	backend_job_done(&pb->base, job, err);
 }
 
@@ -64,7 +113,7 @@ void proc_batches_fail(struct proc_backend *pb, struct proc_batch *list, int err
 
 		list = b->next;
 		for (unsigned i = b->nr_done; i < b->nr; i++, n++)
-			complete_job(pb, b->ent[i].job, err);
+			complete_job(pb, b->ent[i].job, err, false);
 		free(b);
 	}
 	if (!n)
@@ -122,7 +171,7 @@ static int take_results(struct proc_backend *pb, struct proc_worker *w, size_t l
 		jobs[i]->published = res[i].published;
 		jobs[i]->skipped = res[i].skipped;
 		jobs[i]->err_dst = res[i].err_dst;
-		complete_job(pb, jobs[i], res[i].err);
+		complete_job(pb, jobs[i], res[i].err, true);
 	}
 	pthread_mutex_lock(&pb->lock);
 	pb->nr_out -= n;

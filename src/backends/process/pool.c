@@ -44,6 +44,7 @@ struct proc_batch *proc_batch_new(struct job *job)
 	b->next = NULL;
 	b->nr_dirs = 0;
 	b->task = job->kind == JOB_CHUNK ? job->task : NULL;
+	b->finish = job->kind == JOB_CHUNK && job->finishing;
 	b->retry = false;
 	b->nr = b->nr_done = 0;
 	b->wire = sizeof(struct proto_batch_hdr);
@@ -57,11 +58,14 @@ static size_t job_wire_size(const struct job *job)
 	size_t name, dst, link;
 
 	/* A chunk works on the task's descriptors: no names needed. */
-	if (job->kind == JOB_CHUNK)
+	if (job->kind == JOB_CHUNK && !job->finishing)
 		return proto_job_size(0, 0, 0);
 	name = strlen(job->name);
 	dst = job->dst_name != job->name ? strlen(job->dst_name) : 0;
 	link = job->kind == JOB_HARDLINK ? strlen(job->link_name) : 0;
+	/* A file's last step names its temporary, if it has one. */
+	if (job->finishing && job->task->tmp_name)
+		link = strlen(job->task->tmp_name);
 	if (name >= PROTO_NAME_MAX || dst >= PROTO_NAME_MAX || link >= PROTO_NAME_MAX)
 		return 0;
 	return proto_job_size(name, dst, link);
@@ -162,11 +166,23 @@ static struct proto_dir dir_record(const struct proc_batch *b, const struct dir_
 		d.flags |= PROTO_DIR_SRC;
 		fds[(*nr)++] = dir->src_dirfd;
 	}
-	if (!b->task && dir->dst_dirfd >= 0) {
+	/* A file's last step publishes it in its directory. */
+	if ((!b->task || b->finish) && dir->dst_dirfd >= 0) {
 		d.flags |= PROTO_DIR_DST;
 		fds[(*nr)++] = dir->dst_dirfd;
 	}
 	return d;
+}
+
+/* PROTO_FINISH_* of a file's last step, 0 for other jobs. */
+static uint8_t finish_flags(const struct job *job)
+{
+	const struct file_task *task = job->task;
+
+	if (job->kind != JOB_CHUNK || !job->finishing)
+		return 0;
+	return PROTO_FINISH | (task->may_exist ? PROTO_FINISH_MAY_EXIST : 0) |
+	       (atomic_load(&task->shrunk) ? PROTO_FINISH_SHRUNK : 0);
 }
 
 /* The record of @b's entry @e. */
@@ -184,6 +200,7 @@ static struct proto_job job_record(const struct proc_batch *b, const struct proc
 		.dir = e->dir,
 		.link_dir = e->link_dir < PROTO_DIRS_MAX ? e->link_dir : PROTO_NO_DIR,
 		.follow = job->follow,
+		.finish = finish_flags(job),
 	};
 }
 
@@ -209,11 +226,13 @@ static size_t batch_encode(struct proc_backend *pb, const struct proc_batch *b, 
 	for (unsigned i = b->nr_done; i < b->nr && !err; i++) {
 		const struct job *job = b->ent[i].job;
 		struct proto_job rec = job_record(b, &b->ent[i]);
-		bool chunk = job->kind == JOB_CHUNK;
+		bool range = job->kind == JOB_CHUNK && !job->finishing;
+		const char *link = job->kind == JOB_HARDLINK ? job->link_name : NULL;
 
-		err = proto_batch_add(&wr, &rec, chunk ? NULL : job->name,
-				      chunk ? NULL : job->dst_name,
-				      job->kind == JOB_HARDLINK ? job->link_name : NULL);
+		if (job->finishing)
+			link = job->task->tmp_name;
+		err = proto_batch_add(&wr, &rec, range ? NULL : job->name,
+				      range ? NULL : job->dst_name, link);
 	}
 	if (err)
 		BUG("batch of %u jobs does not fit its message: %d", b->nr, err);
@@ -268,6 +287,26 @@ void proc_kick_locked(struct proc_backend *pb)
 			pb->retry_tail = NULL;
 		send_batch_locked(pb, w, b);
 	}
+}
+
+bool proc_queue_finish(struct proc_backend *pb, struct job *job)
+{
+	struct proc_batch *b;
+
+	pthread_mutex_lock(&pb->lock);
+	if (pb->pool_dead) {
+		pthread_mutex_unlock(&pb->lock);
+		return false;
+	}
+	job->finishing = true;
+	b = proc_batch_new(job);
+	proc_batch_add(b, job, job_wire_size(job), false);
+	/* Retired once more, when its result comes. */
+	pb->nr_out++;
+	proc_list_append(&pb->retry_head, &pb->retry_tail, b);
+	proc_kick_locked(pb);
+	pthread_mutex_unlock(&pb->lock);
+	return true;
 }
 
 void proc_flush_stale_locked(struct proc_backend *pb, uint64_t now_ns)

@@ -43,6 +43,7 @@ struct proc_batch {
 	struct dir_node *dirs[PROTO_DIRS_MAX]; /* the jobs' directories; they hold references */
 	unsigned nr_dirs;
 	struct file_task *task;     /* JOB_CHUNK's, or NULL */
+	bool finish;                /* its one job is the task's last step */
 	bool retry;                 /* resent after a worker died */
 	unsigned nr, nr_done;       /* entries, entries answered */
 	size_t wire;                /* bytes the message takes */
@@ -87,6 +88,13 @@ struct proc_backend {
 struct proc_batch *proc_batch_new(struct job *job);
 void proc_batch_add(struct proc_batch *b, struct job *job, size_t wire, bool retried);
 void proc_list_append(struct proc_batch **head, struct proc_batch **tail, struct proc_batch *b);
+
+/*
+ * Collector: send the last step of @job's file (its last chunk, now
+ * job->finishing) to a worker, ahead of new work. Never waits. False when
+ * no worker will run it (the caller finishes the file itself).
+ */
+bool proc_queue_finish(struct proc_backend *pb, struct job *job);
 
 /* Send the resent batches that workers have room for. Never waits. Lock held. */
 void proc_kick_locked(struct proc_backend *pb);

@@ -93,7 +93,6 @@ int proto_batch_add(struct proto_writer *wr, const struct proto_job *rec, const 
 	r.name_len = (uint16_t)nl;
 	r.dst_len = (uint16_t)dl;
 	r.link_len = (uint16_t)ll;
-	r.pad = 0;
 	put(wr, &r, sizeof(r));
 	put(wr, name, (size_t)nl);
 	put(wr, dst_name, (size_t)dl);
@@ -135,6 +134,9 @@ static bool job_is_complete(const struct proto_job_view *v, const struct proto_b
 
 	if (r->dir >= b->nr_dirs || (r->kind == JOB_CHUNK) != task)
 		return false;
+	if (r->finish)
+		return r->kind == JOB_CHUNK && !(r->finish & ~7u) && (r->finish & PROTO_FINISH) &&
+		       v->name && r->link_dir == PROTO_NO_DIR && b->dst_fd[r->dir] >= 0;
 	if (r->kind == JOB_HARDLINK)
 		return v->name && v->link_name && r->link_dir < b->nr_dirs &&
 		       b->dst_fd[r->link_dir] >= 0;

@@ -76,8 +76,18 @@ struct proto_job {
 	uint16_t dst_len;
 	uint16_t link_len;
 	uint8_t follow;    /* open the source following a symlink */
-	uint8_t pad;
+	uint8_t finish;    /* JOB_CHUNK: PROTO_FINISH_* (its file's last step) */
 };
+
+/*
+ * A JOB_CHUNK with PROTO_FINISH is not a range: it is its file's last step
+ * (metadata, --verify, --fsync, publish), run by a worker so that the
+ * parent's collector never waits for it. Its names are the file's; its
+ * link name, if any, the temporary name of the destination.
+ */
+#define PROTO_FINISH           (1u << 0)
+#define PROTO_FINISH_MAY_EXIST (1u << 1) /* the final name may have to be replaced */
+#define PROTO_FINISH_SHRUNK    (1u << 2) /* a chunk found the source shorter */
 
 struct proto_results_hdr {
 	uint32_t type;       /* PROTO_RESULTS */

@@ -2,7 +2,7 @@
 /*
  * A worker process of the process backend: it receives batches of jobs with
  * the directory descriptors they need, runs them with the shared job code
- * (engine_run_job) and sends the results and the bytes written back.
+ * (job_run) and sends the results and the bytes written back.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -115,6 +115,34 @@ static int run_chunk_range(struct worker *wk, const struct proto_job *rec)
 	return !err && shrunk ? -PCOPY_ECHANGED : err;
 }
 
+/*
+ * A chunked file's last step (PROTO_FINISH): metadata, --verify, --fsync
+ * and publish, on our copies of the task's descriptors. A resent one may
+ * find its file already published by the worker that died: replace it.
+ */
+static int run_finish(struct worker *wk, const struct proto_job_view *v, struct job *job)
+{
+	bool retry = wk->view.hdr.flags & PROTO_BATCH_RETRY;
+	bool may_exist = retry || (v->rec.finish & PROTO_FINISH_MAY_EXIST);
+	char *tmp_name = v->link_name ? xstrdup(v->link_name) : NULL;
+	int src_fd = fcntl(wk->task_src_fd, F_DUPFD_CLOEXEC, 0);
+	int dst_fd = fcntl(wk->task_dst_fd, F_DUPFD_CLOEXEC, 0);
+	int err;
+
+	if (src_fd < 0 || dst_fd < 0) {
+		err = neg_errno();
+		close_quietly(src_fd);
+		close_quietly(dst_fd);
+		free(tmp_name);
+		return err;
+	}
+	job->kind = JOB_FILE;
+	err = job_finish_file(&wk->ctx, job, src_fd, dst_fd, &tmp_name, may_exist, 0,
+			      v->rec.finish & PROTO_FINISH_SHRUNK);
+	free(tmp_name);
+	return err;
+}
+
 /* Run job @v of the batch, in its directory among wk->dirs. */
 static struct proto_result run_one(struct worker *wk, const struct proto_job_view *v)
 {
@@ -133,7 +161,9 @@ static struct proto_result run_one(struct worker *wk, const struct proto_job_vie
 		job.link_dir = &wk->dirs[v->rec.link_dir];
 		job.link_name = (char *)v->link_name;
 	}
-	if (job.kind == JOB_CHUNK) {
+	if (job.kind == JOB_CHUNK && v->rec.finish) {
+		res.err = run_finish(wk, v, &job);
+	} else if (job.kind == JOB_CHUNK) {
 		res.err = run_chunk_range(wk, &v->rec);
 		job.err_dst = res.err && job_is_dst_err(&wk->ctx, res.err);
 	} else

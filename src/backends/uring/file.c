@@ -216,7 +216,8 @@ static void blk_take_range(struct uring_worker *u, struct ublk *b)
 static void file_pump(struct uring_worker *u, struct ufile *f)
 {
 	while (f->next_off < f->end && u->free_blks &&
-	       (f->nr_blks == 0 || (f->nr_blks < u->blks_per_file && !u->wait_head))) {
+	       (f->nr_blks == 0 ||
+		(!f->to_eof && f->nr_blks < u->blks_per_file && !u->wait_head))) {
 		struct ublk *b = u->free_blks;
 
 		u->free_blks = b->next;
@@ -354,6 +355,12 @@ static void file_opened(struct uring_worker *u, struct ufile *f)
 			f->next_off = f->end;
 		}
 	}
+	/* st_size only picks the fast path: 0 (/proc, /sys, some FUSE) is
+	 * read in order until a read returns 0, in the ring like the rest. */
+	if (!job->st.st_size) {
+		f->to_eof = true;
+		f->end = UINT64_MAX;
+	}
 	file_data(u, f);
 }
 
@@ -406,11 +413,16 @@ static void file_open(struct uring_worker *u, struct ufile *f)
 		file_end(u, f, err > 0 ? 0 : err);
 		return;
 	}
+	/* A FIFO or device to write into (rare): the shared code, here. */
+	if (job->dst_in_place) {
+		file_end(u, f, job_run_in_place(&u->ctx, job));
+		return;
+	}
 	sqe = uring_get_sqe(u);
 	io_uring_prep_openat(sqe, job->dir->src_dirfd, job->name, job_source_flags(job), 0);
 	sqe_tag(sqe, f, UOP_OPEN_SRC);
 	f->nr_ops++;
-	if (!dest_unnamed_ok()) {
+	if (!dest_unnamed_ok(job->dir->dst_dev)) {
 		open_dst_sync(u, f);
 		return;
 	}

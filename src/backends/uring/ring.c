@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -70,6 +71,28 @@ static bool worker_fill(struct uring_worker *u)
 	return true;
 }
 
+/*
+ * Test hook for tests/faults/inject.sh: PCOPY_TEST_FAIL_CQE=N:ERRNO makes
+ * the Nth completion that each worker reaps report -ERRNO instead of its
+ * result, as a failing device would (strace can fail io_uring_enter, not
+ * what the ring completes). Read once per worker; unset, it costs one
+ * compare per completion.
+ */
+static void fail_cqe_init(struct uring_worker *u)
+{
+	const char *spec = getenv("PCOPY_TEST_FAIL_CQE");
+
+	if (!spec || sscanf(spec, "%lu:%d", &u->fail_cqe_at, &u->fail_cqe_errno) != 2)
+		u->fail_cqe_at = 0;
+}
+
+static int cqe_result(struct uring_worker *u, int res)
+{
+	if (u->fail_cqe_at && ++u->nr_cqes == u->fail_cqe_at)
+		return -u->fail_cqe_errno;
+	return res;
+}
+
 /* Submit what was prepared, wait for at least one completion, handle all. */
 static void worker_reap(struct uring_worker *u)
 {
@@ -83,7 +106,7 @@ static void worker_reap(struct uring_worker *u)
 	if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
 		BUG("io_uring_submit_and_wait: %d", ret);
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
-		ufile_complete(u, cqe->user_data, cqe->res);
+		ufile_complete(u, cqe->user_data, cqe_result(u, cqe->res));
 		n++;
 	}
 	io_uring_cq_advance(&u->ring, n);
@@ -187,6 +210,7 @@ static struct backend *uring_start(const struct backend_sink *sink, const struct
 		u->opts = opts;
 		u->depth = opts->queue_depth;
 		u->fd_share = fd_share(opts->jobs);
+		fail_cqe_init(u);
 		u->be = &ub->base;
 		worker_ctx_init(&u->ctx, opts, sink->progress, i);
 		ufile_pools_init(u);

@@ -82,6 +82,7 @@ struct ufile {
 	bool shrunk;            /* the source ended early */
 	bool nonblock_cleared;  /* O_NONBLOCK was taken off the source */
 	bool published;         /* LINKAT gave the file its name */
+	bool to_eof;            /* st_size 0 (/proc): one block at a time until EOF */
 	uint64_t next_off, end; /* the part of the range no block has taken yet */
 	unsigned nr_ops;        /* this file's operations in the ring */
 	unsigned nr_blks;       /* blocks this file holds */
@@ -113,6 +114,9 @@ struct uring_worker {
 	struct ufile *files;      /* max_files entries; owned */
 	struct ufile *free_files;
 	struct ufile *wait_head, *wait_tail; /* files waiting for a block */
+	unsigned long fail_cqe_at; /* test hook: fail this completion (1-based) */
+	unsigned long nr_cqes;     /* completions reaped, for the hook */
+	int fail_cqe_errno;
 };
 
 /* Bytes per block: the largest read or write one operation does. */

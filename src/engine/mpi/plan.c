@@ -334,10 +334,10 @@ static int create_shared(struct mpi_ctx *m, struct shared_file *f, const struct 
 	snprintf(name, sizeof(name), ".pcopy.%.200s.%s", e->name, m->run_id);
 	f->tmp_name = xstrdup(name);
 	/* The mode a single-node copy creates, writable for the other ranks
-	 * until the owner publishes it. */
+	 * and closed to group and others until the owner publishes it. */
 	f->mode = meta_create_mode(m->opts, &e->st);
 	f->dst_fd = openat(dir->dst_dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			   f->mode | S_IRUSR | S_IWUSR);
+			   (f->mode & S_IRWXU) | S_IRUSR | S_IWUSR);
 	if (f->dst_fd < 0)
 		return neg_errno();
 	f->temp_slot = register_temp(m, dir->dst_dirfd, name);
@@ -357,7 +357,7 @@ static void write_part(struct mpi_ctx *m, struct shared_file *f, const struct pa
 	task->src_fd = f->src_fd;
 	task->dst_fd = f->dst_fd;
 	task->on_parts_done = on_shared_done;
-	atomic_init(&task->chunks_left, (unsigned)((p->length + chunk - 1) / chunk));
+	file_task_init_chunks(task, p->length, chunk);
 	f->task = task;
 	atomic_fetch_add(&shared_pending, 1);
 	for (uint64_t off = p->offset; off < end; off += chunk) {
@@ -610,9 +610,8 @@ static void shared_publish(struct mpi_ctx *m, struct large_run *lr, size_t k)
 		free(f->tmp_name);
 		f->tmp_name = NULL;
 	} else {
-		if (!result && (f->mode | S_IRUSR | S_IWUSR) != f->mode &&
-		    fchmod(f->dst_fd, f->mode) < 0)
-			result = neg_errno();
+		/* The mode comes after the owner (job_file_prepare). */
+		f->job->dst_masked = ((f->mode & S_IRWXU) | S_IRUSR | S_IWUSR) != f->mode;
 		result = job_finish_file(&m->wk.w, f->job, f->src_fd, f->dst_fd, &f->tmp_name,
 					 e->flags != 0, result, lr_global(lr, LR_SHRUNK)[k] != 0);
 	}

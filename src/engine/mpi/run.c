@@ -60,8 +60,7 @@ static int run_single(const struct pcopy_opts *opts)
 	progress_set_ranks(engine_progress(engine), 1);
 	walk_run(engine, engine_backend(engine), engine_links(engine));
 	status = engine_drain(engine);
-	engine_end(engine, status);
-	return status;
+	return engine_end(engine, status);
 }
 
 /* The job's status, the same on every rank: 1 if any rank had an error. */
@@ -148,7 +147,7 @@ int mpi_run(const struct pcopy_opts *opts)
 	if (stop_requested() || mpi_final_counts(&m))
 		stop_now(&m);
 	status = job_status(&m, status);
-	engine_end(m.engine, status);
+	status = engine_end(m.engine, status);
 	mpi_comm_release(&m);
 	pthread_mutex_destroy(&m.dirs_lock);
 	pthread_mutex_destroy(&m.temps_lock);

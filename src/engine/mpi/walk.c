@@ -373,7 +373,7 @@ static bool on_divert(struct walker *wk, struct dir_node *dir, const char *name,
 		      const struct stat *st)
 {
 	struct mpi_ctx *m = wk->hook_ctx;
-	bool may_exist = false;
+	bool may_exist = false, in_place;
 	struct job *job;
 	int err;
 
@@ -394,8 +394,12 @@ static bool on_divert(struct walker *wk, struct dir_node *dir, const char *name,
 		engine_job_done(m->engine, job, err > 0 ? 0 : err);
 		return true;
 	}
+	in_place = job->dst_in_place;
 	job_free(job);
 	engine_dir_release(m->engine, dir); /* the job's reference */
+	/* A FIFO or device is written into in order, by one rank. */
+	if (in_place)
+		return false;
 	progress_add_total(m->progress, PT_FILES, 1);
 	progress_add_total(m->progress, PT_BYTES, (uint64_t)st->st_size);
 	keep_entry(&m->large, dir, name, st, may_exist);
