@@ -57,7 +57,7 @@ _pcopy()
 			-v --verbose -q --quiet --dry-run --verify --fsync
 			--delete --delete-excluded --link-dest= -c --checksum --size-only
 			--modify-window= --include= --include-from= --exclude-from=
-			--files-from= -0 --from0 --bwlimit=
+			--files-from= -0 --from0 --bwlimit= --itemize-changes --itemize
 			-B --backend= -j --jobs= --queue-depth= --chunk-size=
 			--progress --progress= --summary --summary=
 			--help --usage -V --version' -- "$cur"))

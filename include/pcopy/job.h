@@ -39,6 +39,7 @@ struct dir_node {
 	ino_t dst_ino;           /* its inode, to check it when it is reopened */
 	bool followed;           /* opened following a symlink (-L, -H operand) */
 	unsigned root_index;     /* the source operand it belongs to (MPI work items name it) */
+	uint16_t itemize;        /* --itemize-changes: ITEMIZE_* bits seen by the walker */
 };
 
 /* What a job does. */
@@ -78,6 +79,7 @@ struct job {
 	bool dst_in_place;    /* JOB_FILE onto an existing FIFO or device: written into */
 	bool dst_masked;      /* created without group/other bits until the owner is set */
 	unsigned char skipped; /* set by the run: PC_SKIPPED_* counter, or 0 */
+	uint16_t itemize;     /* --itemize-changes: ITEMIZE_* bits seen by the walker */
 	struct job *next;     /* free for the current owner's queue */
 };
 

@@ -104,6 +104,7 @@ struct pcopy_opts {
 	char **owned;               /* buffers read from the *-from FILEs; owned */
 	size_t nr_owned;
 	uint64_t bwlimit;           /* --bwlimit: bytes per second, 0 for none */
+	bool itemize;               /* --itemize-changes: rsync's change lines */
 	bool verbose;               /* -v: name each entry on stdout */
 	bool quiet;                 /* -q: nothing but errors (and --summary) */
 	bool dry_run;               /* --dry-run: list, write nothing */

@@ -109,6 +109,13 @@ void progress_verbose(struct progress *p, const char *src, const char *dst);
 void progress_verbose_action(struct progress *p, const char *verb, const char *path);
 
 /*
+ * --itemize-changes line "CODE PATHSUFFIX" on stdout (PATH quoted only
+ * when it needs it), silent under -q. Thread-safe.
+ */
+void progress_itemize(struct progress *p, const char *code, const char *path,
+		      const char *suffix);
+
+/*
  * Print an error or warning line "pcopy: <quoted path>: <message>" on
  * stderr (or a {"event":"error",...} object in json mode), after clearing
  * the bar. @err is a negative errno or a PCOPY_E* code (report.h) and goes

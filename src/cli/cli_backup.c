@@ -30,6 +30,7 @@ enum {
 	OPT_EXCLUDE_FROM,
 	OPT_FILES_FROM,
 	OPT_BWLIMIT,
+	OPT_ITEMIZE,
 };
 
 /* --modify-window: a day is more than any file system's granularity. */
@@ -69,6 +70,10 @@ static const struct argp_option backup_options[] = {
 	{ "bwlimit", OPT_BWLIMIT, "RATE", 0,
 	  "write at most RATE bytes per second, all workers together; K M G are powers of "
 	  "1024, a bare number is in KiB as in rsync; 0 for no limit" },
+	{ "itemize-changes", OPT_ITEMIZE, NULL, 0,
+	  "print rsync's YXcstpoguax line for each entry created, copied or deleted, on "
+	  "stdout (instead of -v's lines)" },
+	{ "itemize", OPT_ITEMIZE, NULL, OPTION_ALIAS },
 	{ "from0", '0', NULL, 0,
 	  "the *-from FILEs are separated by NUL bytes, not lines (wherever -0 is given)" },
 	{ NULL },
@@ -216,6 +221,8 @@ static void backup_check(const struct pcopy_opts *o)
 		die("--delete with --backend=mpi: not supported yet");
 	if (o->backend == BACKEND_MPI && o->nr_link_dests)
 		die("--link-dest with --backend=mpi: not supported yet");
+	if (o->backend == BACKEND_MPI && o->itemize)
+		die("--itemize-changes with --backend=mpi: not supported yet");
 }
 
 static error_t backup_parse(int key, char *arg, struct argp_state *state)
@@ -254,6 +261,9 @@ static error_t backup_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case '0':
 		break; /* read by backup_from0() */
+	case OPT_ITEMIZE:
+		o->itemize = true;
+		break;
 	case OPT_BWLIMIT:
 		o->bwlimit = backup_rate(arg);
 		break;

@@ -170,14 +170,13 @@ static int delete_entry(struct delete_ctx *d, int dfd, const char *name, bool is
 			report_error(d->progress, path, err);
 		return err;
 	}
-	if (is_dir) {
-		char *slash = xasprintf("%s/", path);
+	char *shown = is_dir ? xasprintf("%s/", path) : xstrdup(path);
 
-		progress_verbose_action(d->progress, "deleting", slash);
-		free(slash);
-	} else {
-		progress_verbose_action(d->progress, "deleting", path);
-	}
+	if (d->opts->itemize)
+		progress_itemize(d->progress, "*deleting  ", shown, ""); /* rsync's %-11s */
+	else
+		progress_verbose_action(d->progress, "deleting", shown);
+	free(shown);
 	progress_count(d->progress, PC_DELETED, 1);
 	return 0;
 }

@@ -29,6 +29,7 @@
 #include "pcopy/walk.h"
 #include "engine/delete.h"
 #include "engine/linkdest.h"
+#include "engine/itemize.h"
 
 struct engine {
 	const struct pcopy_opts *opts;  /* borrowed from main */
@@ -83,6 +84,8 @@ static void finish_dir(struct engine *engine, struct dir_node *dir)
 	}
 	if (engine->opts->delete_extraneous)
 		delete_extraneous(&engine->del, dir);
+	if (engine->opts->itemize && !dir->dst_fresh)
+		itemize_dir(engine->progress, dir, dir->itemize);
 	if (engine->opts->dry_run) {
 		progress_count(engine->progress, PC_DIRS, 1);
 		return;
@@ -188,7 +191,9 @@ static void count_done(struct engine *engine, const struct job *job)
 	progress_count(engine->progress, kind_counter[job->kind], 1);
 	if (job->kind == JOB_FILE || job->kind == JOB_CHUNK)
 		progress_count(engine->progress, PC_FILE_BYTES, (uint64_t)job->st.st_size);
-	if (engine->opts->verbose || engine->opts->dry_run) {
+	if (engine->opts->itemize) {
+		itemize_job(engine->progress, engine->opts, job);
+	} else if (engine->opts->verbose || engine->opts->dry_run) {
 		char *src = job_src_path(job), *dst = job_dst_path(job);
 
 		progress_verbose(engine->progress, src, dst);

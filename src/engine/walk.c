@@ -29,6 +29,7 @@
 #include "pcopy/stop.h"
 #include "engine/walk_internal.h"
 #include "engine/linkdest.h"
+#include "engine/itemize.h"
 
 static void submit(struct walker *wk, struct job *job)
 {
@@ -178,7 +179,12 @@ struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const
 	walk_note_dst_dir(wk, dir);
 	if (!fresh && wk->opts->update && !wk->opts->dry_run)
 		dest_sweep_temps(dst_fd);
-	if (fresh && (wk->opts->verbose || wk->opts->dry_run)) {
+	if (wk->opts->itemize) {
+		/* A new one now, before its entries; a changed one when done. */
+		dir->itemize = itemize_entry(wk->opts, parent->dst_dirfd, dst_name, st, fresh);
+		if (fresh)
+			itemize_dir(wk->progress, dir, dir->itemize);
+	} else if (fresh && (wk->opts->verbose || wk->opts->dry_run)) {
 		char *src = dir_src_path(parent, name), *dst = dir_dst_path(parent, dst_name);
 
 		progress_verbose(wk->progress, src, dst);
@@ -298,12 +304,16 @@ static void submit_file(struct walker *wk, struct job *job)
 void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name,
 			 const char *dst_name, const struct stat *st, bool follow)
 {
+	bool itemize = wk->opts->itemize;
 	struct job *job;
 
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:
 		job = job_new(JOB_FILE, dir, name, dst_name, st);
 		job->follow = follow;
+		if (itemize)
+			job->itemize = itemize_entry(wk->opts, dir->dst_dirfd, dst_name, st,
+						     dir->dst_fresh);
 		submit_file(wk, job);
 		return;
 	case S_IFLNK:
@@ -319,6 +329,8 @@ void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name
 		walk_report(wk, dir, name, -PCOPY_EUNSUPPORTED_TYPE);
 		return;
 	}
+	if (itemize)
+		job->itemize = itemize_entry(wk->opts, dir->dst_dirfd, dst_name, st, dir->dst_fresh);
 	if (claim_link(wk, job))
 		return;
 	if (linkdest_try(engine_linkdest(wk->engine), job))

@@ -61,6 +61,7 @@ struct progress {
 	enum summary_mode summary;
 	bool json_errors;	  /* error lines as JSON objects */
 	bool verbose;		  /* -v or --dry-run lines, not silenced */
+	bool itemize;		  /* --itemize-changes lines, not silenced */
 	bool ansi;		  /* stderr is a terminal that knows ESC[K */
 	bool out_on_bar_tty;	  /* stdout is the terminal the bar is on */
 	unsigned columns;	  /* $COLUMNS, or 0 */
@@ -137,6 +138,7 @@ struct progress *progress_new(const struct pcopy_opts *opts, unsigned nr_slots,
 		p->json_errors = opts->progress == PROGRESS_JSON;
 		p->summary = opts->summary;
 		p->verbose = (opts->verbose || opts->dry_run) && !opts->quiet;
+		p->itemize = opts->itemize && !opts->quiet;
 		p->jobs = opts->jobs;
 	}
 	p->backend_name = backend_name;
@@ -466,6 +468,20 @@ void progress_verbose_action(struct progress *p, const char *verb, const char *p
 		return;
 	qp = quote_name(path, false);
 	line = xasprintf("%s %s\n", verb, qp);
+	progress_write_line(p, STDOUT_FILENO, line, strlen(line));
+	free(line);
+	free(qp);
+}
+
+void progress_itemize(struct progress *p, const char *code, const char *path,
+		      const char *suffix)
+{
+	char *qp, *line;
+
+	if (p && !p->itemize)
+		return;
+	qp = quote_name(path, false);
+	line = xasprintf("%s %s%s\n", code, qp, suffix);
 	progress_write_line(p, STDOUT_FILENO, line, strlen(line));
 	free(line);
 	free(qp);

@@ -282,13 +282,16 @@ PY
 	assert_contains "$stderr" "at most 20 --link-dest"
 }
 
-@test "--delete and --link-dest with -B mpi: a usage error, exit 2" {
+@test "--delete, --link-dest and --itemize with -B mpi: a usage error, exit 2" {
 	run --separate-stderr "$PCOPY" -B mpi --delete a b
 	assert_status 2
 	assert_contains "$stderr" "--delete with --backend=mpi"
 	run --separate-stderr "$PCOPY" -B mpi --link-dest=x a b
 	assert_status 2
 	assert_contains "$stderr" "--link-dest with --backend=mpi"
+	run --separate-stderr "$PCOPY" -B mpi --itemize a b
+	assert_status 2
+	assert_contains "$stderr" "--itemize-changes with --backend=mpi"
 }
 
 # rules_tree: a small source tree for the selection options, with old times
@@ -383,4 +386,38 @@ same_as_rsync() {
 	[ $(((t1 - t0) / 1000000)) -ge 1400 ]
 	run --separate-stderr pcopy --bwlimit=fast src dst3
 	assert_status 2
+}
+
+@test "--itemize-changes: rsync's YXcstpoguax lines (rsync -aiu --delete gives the same)" {
+	require_cmd rsync
+	skip_mpi "--delete is not supported with -B mpi"
+	mkdir -p src/sub src/new dst/sub dst/gone
+	echo a >src/a
+	echo bb >src/sub/b
+	echo c >src/sub/c
+	ln -s a src/lnk
+	mkfifo src/fifo
+	echo n >src/new/n
+	find src -exec touch -h -d '2020-01-01' {} +
+	echo a >dst/a
+	echo b >dst/sub/b
+	echo c >dst/sub/c
+	echo x >dst/gone/x
+	echo y >dst/y
+	touch -d '2020-01-01' dst/a dst/sub/c
+	touch -d '2019-01-01' dst/sub/b
+	cp -a dst ref
+	rsync -aiu --delete src/ ref/ | sort >rsync.txt
+	run --separate-stderr pcopy -a -u --itemize-changes --delete -T src dst
+	assert_status 0
+	sed 's| dst/$| ./|; s| dst/| |' <<<"$output" | sort >pcopy.txt
+	diff rsync.txt pcopy.txt
+	assert_contains "$output" ">f.st...... dst/sub/b"
+	assert_contains "$output" "*deleting   dst/gone/"
+	# A hard link inside the copy; --itemize is the short name.
+	ln src/a src/a2
+	run --separate-stderr pcopy -a --itemize -T src dst3
+	assert_status 0
+	[[ "$output" == *"hf+++++++++ dst3/a => dst3/a2"* || "$output" == *"hf+++++++++ dst3/a2 => dst3/a"* ]]
+	assert_contains "$output" "cd+++++++++ dst3/"
 }
