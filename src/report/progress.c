@@ -62,6 +62,7 @@ struct progress {
 	bool json_errors;	  /* error lines as JSON objects */
 	bool verbose;		  /* -v or --dry-run lines, not silenced */
 	bool itemize;		  /* --itemize-changes lines, not silenced */
+	bool deleting, linking;	  /* --delete, --link-dest: their summary keys */
 	bool ansi;		  /* stderr is a terminal that knows ESC[K */
 	bool out_on_bar_tty;	  /* stdout is the terminal the bar is on */
 	unsigned columns;	  /* $COLUMNS, or 0 */
@@ -139,6 +140,8 @@ struct progress *progress_new(const struct pcopy_opts *opts, unsigned nr_slots,
 		p->summary = opts->summary;
 		p->verbose = (opts->verbose || opts->dry_run) && !opts->quiet;
 		p->itemize = opts->itemize && !opts->quiet;
+		p->deleting = opts->delete_extraneous;
+		p->linking = opts->nr_link_dests > 0;
 		p->jobs = opts->jobs;
 	}
 	p->backend_name = backend_name;
@@ -557,6 +560,8 @@ static void progress_print_summary(struct progress *p, const struct progress_sna
 	    .jobs = p->jobs,
 	    .ranks = p->ranks,
 	    .exit_status = exit_status,
+	    .deleting = p->deleting,
+	    .linking = p->linking,
 	};
 	struct json_buf b;
 
