@@ -7,7 +7,7 @@ _pcopy()
 	local cur prev words cword split
 	_init_completion -s || return
 
-	local attrs='mode ownership timestamps links xattr all'
+	local attrs='mode ownership timestamps links context xattr all'
 	case $prev in
 	-B | --backend)
 		COMPREPLY=($(compgen -W 'auto thread process uring mpi' -- "$cur"))
@@ -33,7 +33,7 @@ _pcopy()
 		_filedir
 		return
 		;;
-	-j | --jobs | --queue-depth | --chunk-size | --exclude | --modify-window | --include | --bwlimit)
+	-j | --jobs | --queue-depth | --chunk-size | --exclude | --modify-window | --include | --bwlimit | -S | --suffix)
 		return # a number, a size or a pattern: nothing to offer
 		;;
 	esac
@@ -43,6 +43,8 @@ _pcopy()
 		--reflink) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")) ;;
 		--progress) COMPREPLY=($(compgen -W 'bar plain json none' -- "$cur")) ;;
 		--summary) COMPREPLY=($(compgen -W 'text json' -- "$cur")) ;;
+		--update) COMPREPLY=($(compgen -W 'all none older' -- "$cur")) ;;
+		--backup) COMPREPLY=($(compgen -W 'none off numbered t existing nil simple never' -- "$cur")) ;;
 		--preserve) _pcopy_list "$attrs" ;;
 		esac
 		return
@@ -52,6 +54,10 @@ _pcopy()
 		COMPREPLY=($(compgen -W '
 			-a --archive -p -d -f --force --preserve --preserve= --no-preserve=
 			-P --no-dereference -L --dereference -H -n --no-clobber -u --update
+			--update= -i --interactive -b --backup --backup= -S --suffix=
+			--remove-destination -l --link -s --symbolic-link --attributes-only
+			--copy-contents --parents --strip-trailing-slashes
+			--keep-directory-symlink -Z --context --context= --debug
 			-x --one-file-system -t --target-directory= -T --no-target-directory
 			-r -R --recursive --reflink --reflink= --sparse= --exclude=
 			-v --verbose -q --quiet --dry-run --verify --fsync

@@ -35,6 +35,7 @@ struct worker_ctx {
 	bool no_reflink;         /* FICLONE refused for this pair */
 	bool no_copy_range;      /* copy_file_range refused for this pair */
 	bool err_on_dst;         /* the last copy error was a write, not a read */
+	unsigned char how;       /* --debug: COPY_HOW_* of the file being copied */
 };
 
 #define WORKER_BUF_SIZE (1u << 20)
@@ -59,6 +60,9 @@ int job_run(struct worker_ctx *w, struct job *job);
  * (-n, -u; job->skipped says why), or a negative error.
  */
 int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist);
+
+/* The mode a new destination file of @job is created with (after job_precheck). */
+mode_t job_dest_mode(const struct pcopy_opts *opts, const struct job *job);
 
 /* Open @job's source for reading: never a FIFO's blocking open. */
 int job_open_source(struct job *job);
@@ -86,7 +90,9 @@ int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_f
 /*
  * The part of job_finish_file() before the file gets its name, for backends
  * that publish and close by themselves (io_uring): check the source did not
- * change, apply metadata, --verify, --fsync. Returns 0 when the file may be
+ * change (its size or mtime moved; @shrunk alone, a source that ended
+ * early, is not a change: /sys files report more than they hold),
+ * --verify, apply metadata, --fsync. Returns 0 when the file may be
  * published, else the error that stops it. *soft gets the result to report
  * after a successful publish (-PCOPY_ECHANGED, a metadata error, or 0).
  */

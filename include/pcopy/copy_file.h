@@ -14,6 +14,21 @@
 
 struct worker_ctx;
 
+/* --debug: how a file's data was copied, as bits in job->how and w->how. */
+#define COPY_HOW_REFLINK      (1u << 0) /* cloned with FICLONE */
+#define COPY_HOW_REFLINK_FAIL (1u << 1) /* the clone was refused */
+#define COPY_HOW_OFFLOAD      (1u << 2) /* copy_file_range moved the bytes */
+#define COPY_HOW_OFFLOAD_FAIL (1u << 3) /* copy_file_range was refused */
+#define COPY_HOW_RW           (1u << 4) /* read and write (or io_uring) */
+#define COPY_HOW_SEEK_HOLE    (1u << 5) /* holes found with SEEK_DATA/SEEK_HOLE */
+#define COPY_HOW_ZEROS        (1u << 6) /* zero blocks turned into holes */
+
+/*
+ * cp --debug's line for @how: "copy offload: yes, reflink: unsupported,
+ * sparse detection: no". Static storage.
+ */
+const char *copy_how_string(unsigned how);
+
 /*
  * Try to clone all of @src_fd into @dst_fd. Returns 0 when cloned, 1 when
  * the file system cannot clone (the caller copies instead; remembered per

@@ -79,6 +79,10 @@ struct job {
 	bool dst_in_place;    /* JOB_FILE onto an existing FIFO or device: written into */
 	bool dst_masked;      /* created without group/other bits until the owner is set */
 	unsigned char skipped; /* set by the run: PC_SKIPPED_* counter, or 0 */
+	char *backup;         /* -v: the backup made of the destination, or NULL; owned */
+	unsigned char how;    /* --debug: COPY_HOW_* bits, how the data was copied */
+	bool keep_dst_mode;   /* replacing a regular file without -p: keep its mode, */
+	mode_t dst_mode;      /* these bits, as cp (which writes into it) does */
 	uint16_t itemize;     /* --itemize-changes: ITEMIZE_* bits seen by the walker */
 	struct job *next;     /* free for the current owner's queue */
 };
@@ -97,6 +101,7 @@ struct file_task {
 	atomic_int first_err;   /* first error of any chunk, 0 if none */
 	atomic_bool shrunk;     /* a chunk found the source shorter than seen */
 	atomic_bool err_dst;    /* the first error was the destination's */
+	atomic_uchar how;       /* --debug: COPY_HOW_* of every chunk */
 	int final_err;          /* the file's result, set by the last chunk */
 	/* Set by a driver that publishes the file itself (other processes
 	 * write other parts of it): the last chunk here calls it instead of

@@ -57,12 +57,21 @@ enum summary_mode {
 	SUMMARY_JSON, /* one object on stdout */
 };
 
+/* -b / --backup: how a replaced destination is kept (cp's version control) */
+enum backup_type {
+	BACKUP_NONE,     /* none, off: no backup */
+	BACKUP_SIMPLE,   /* simple, never: NAME + suffix */
+	BACKUP_EXISTING, /* existing, nil: numbered if NAME.~N~ exist, else simple */
+	BACKUP_NUMBERED, /* numbered, t: NAME.~N~ */
+};
+
 /* --preserve attributes, as a bit set */
 #define PRESERVE_MODE       (1u << 0) /* permission bits and POSIX ACLs */
 #define PRESERVE_OWNERSHIP  (1u << 1) /* uid and gid */
 #define PRESERVE_TIMESTAMPS (1u << 2) /* atime and mtime, nanoseconds */
 #define PRESERVE_LINKS      (1u << 3) /* hard links inside the copy */
 #define PRESERVE_XATTR      (1u << 4) /* extended attributes */
+#define PRESERVE_CONTEXT    (1u << 5) /* SELinux context: never kept here */
 #define PRESERVE_ALL                                                                \
 	(PRESERVE_MODE | PRESERVE_OWNERSHIP | PRESERVE_TIMESTAMPS | PRESERVE_LINKS | \
 	 PRESERVE_XATTR)
@@ -77,10 +86,23 @@ enum summary_mode {
 
 struct pcopy_opts {
 	unsigned preserve;          /* PRESERVE_* bits */
+	bool explicit_no_preserve_mode; /* --no-preserve=mode (or all) was given */
 	enum deref_mode deref;      /* symlink handling for sources */
 	bool force;                 /* -f: replace unwritable destination files */
-	bool no_clobber;            /* -n: never overwrite an existing file */
-	bool update;                /* -u: copy only newer or missing files */
+	bool no_clobber;            /* -n, --update=none: never overwrite an existing file */
+	bool interactive;           /* -i: ask before overwriting (on stderr, from stdin) */
+	bool update;                /* -u, --update=older: copy only newer or missing files */
+	bool remove_destination;    /* --remove-destination: unlink before creating */
+	enum backup_type backup;    /* -b, --backup */
+	const char *backup_suffix;  /* -S or SIMPLE_BACKUP_SUFFIX, else "~" */
+	bool hard_link;             /* -l: hard link files instead of copying */
+	bool symbolic_link;         /* -s: make symbolic links instead of copying */
+	bool attributes_only;       /* --attributes-only: no data */
+	bool copy_contents;         /* --copy-contents: read special files as files */
+	bool parents;               /* --parents: source path under the directory */
+	bool strip_trailing_slashes; /* --strip-trailing-slashes on sources */
+	bool keep_directory_symlink; /* --keep-directory-symlink */
+	bool debug;                 /* --debug: the copy method of each file */
 	bool one_file_system;       /* -x: do not descend into other mounts */
 	bool no_target_dir;         /* -T: treat DEST as a normal file */
 	const char *target_dir;     /* -t DIR, or NULL; borrowed from argv */

@@ -102,6 +102,13 @@ void progress_snapshot(struct progress *p, struct progress_snapshot *snap);
  */
 void progress_verbose(struct progress *p, const char *src, const char *dst);
 
+/* The same line with cp's " (backup: 'BACKUP')" when @backup is not NULL. */
+void progress_verbose_backup(struct progress *p, const char *src, const char *dst,
+			     const char *backup);
+
+/* --debug: one line of @text on stdout, below the bar as -v's lines are. */
+void progress_debug(struct progress *p, const char *text);
+
 /*
  * "VERB PATH" on stdout (PATH quoted only when it needs it), under the same
  * rules as progress_verbose(): rsync's "deleting PATH" of --delete.

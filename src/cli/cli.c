@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/argmatch.h"
 #include "config.h"
 #include "cli/cli_backup.h"
 #include "pcopy/cli.h"
@@ -25,9 +26,8 @@
 /* Read by argp for --version. */
 const char *argp_program_version = "pcopy " PCOPY_VERSION;
 
-/* Exit status of a usage error (SPEC section 6) and the hint that follows one. */
-#define EXIT_USAGE 2
-#define USAGE_HINT "Try 'pcopy --help' for more information.\n"
+/* cp's own status for the option conflicts GNU's tests check (cp-i.sh, sparse.sh). */
+#define EXIT_CP_USAGE 1
 
 /* What -p and a bare --preserve keep, as in cp. */
 #define PRESERVE_CP_P (PRESERVE_MODE | PRESERVE_OWNERSHIP | PRESERVE_TIMESTAMPS)
@@ -46,6 +46,16 @@ enum {
 	OPT_CHUNK_SIZE,
 	OPT_PROGRESS,
 	OPT_SUMMARY,
+	OPT_UPDATE,
+	OPT_BACKUP,
+	OPT_REMOVE_DESTINATION,
+	OPT_ATTRIBUTES_ONLY,
+	OPT_COPY_CONTENTS,
+	OPT_PARENTS,
+	OPT_STRIP_TRAILING_SLASHES,
+	OPT_KEEP_DIRECTORY_SYMLINK,
+	OPT_CONTEXT,
+	OPT_DEBUG,
 };
 
 /* The help text below spells these numbers out; keep them in step. */
@@ -61,10 +71,35 @@ _Static_assert(PCOPY_CHUNK_SIZE_DEFAULT == 64ull << 20, "update the --chunk-size
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "Copying:", 1 },
 	{ "force", 'f', NULL, 0,
-	  "if an existing destination file cannot be opened, remove it and try again" },
-	{ "no-clobber", 'n', NULL, 0, "never overwrite an existing file" },
-	{ "update", 'u', NULL, 0,
-	  "copy only when SOURCE is newer than the destination or the destination is missing" },
+	  "if an existing destination file cannot be opened, remove it and try again (ignored "
+	  "with -n)" },
+	{ "interactive", 'i', NULL, 0, "prompt before overwrite (overrides a previous -n)" },
+	{ "no-clobber", 'n', NULL, 0,
+	  "never overwrite an existing file (overrides a previous -i)" },
+	{ "update", OPT_UPDATE, "UPDATE", OPTION_ARG_OPTIONAL,
+	  "which existing destination files to replace: all (the default), none (like -n), or "
+	  "older (what a bare --update means: only when SOURCE is newer than the destination "
+	  "or the destination is missing)" },
+	{ NULL, 'u', NULL, 0, "same as --update=older" },
+	{ "backup", OPT_BACKUP, "CONTROL", OPTION_ARG_OPTIONAL,
+	  "make a backup of each existing destination file: none (off), numbered (t), "
+	  "existing (nil, the default) or simple (never); default from VERSION_CONTROL" },
+	{ NULL, 'b', NULL, 0, "like --backup but does not accept an argument" },
+	{ "suffix", 'S', "SUFFIX", 0,
+	  "backup suffix (default: SIMPLE_BACKUP_SUFFIX, else '~')" },
+	{ "remove-destination", OPT_REMOVE_DESTINATION, NULL, 0,
+	  "remove each existing destination file before copying (contrast with --force)" },
+	{ "link", 'l', NULL, 0, "hard link files instead of copying" },
+	{ "symbolic-link", 's', NULL, 0, "make symbolic links instead of copying" },
+	{ "attributes-only", OPT_ATTRIBUTES_ONLY, NULL, 0,
+	  "do not copy the file data, just the attributes" },
+	{ "copy-contents", OPT_COPY_CONTENTS, NULL, 0,
+	  "copy the contents of special files (FIFOs, devices) as regular files" },
+	{ "parents", OPT_PARENTS, NULL, 0, "use full source file name under DIRECTORY" },
+	{ "strip-trailing-slashes", OPT_STRIP_TRAILING_SLASHES, NULL, 0,
+	  "remove any trailing slashes from each SOURCE" },
+	{ "keep-directory-symlink", OPT_KEEP_DIRECTORY_SYMLINK, NULL, 0,
+	  "follow existing symlinks to directories in the destination" },
 	{ "one-file-system", 'x', NULL, 0, "stay on the file systems of the sources" },
 	{ "target-directory", 't', "DIR", 0, "copy every SOURCE into DIR" },
 	{ "no-target-directory", 'T', NULL, 0, "treat DEST as a normal file" },
@@ -91,11 +126,15 @@ static const struct argp_option options[] = {
 	{ NULL, 'd', NULL, 0, "same as --no-dereference --preserve=links" },
 	{ "preserve", OPT_PRESERVE, "LIST", OPTION_ARG_OPTIONAL,
 	  "preserve the attributes in the comma-separated LIST: mode, ownership, timestamps, "
-	  "links, xattr, all (default: mode,ownership,timestamps)" },
+	  "links, context, xattr, all (default: mode,ownership,timestamps)" },
 	{ "no-preserve", OPT_NO_PRESERVE, "LIST", 0, "do not preserve the attributes in LIST" },
 	{ "no-dereference", 'P', NULL, 0, "copy symbolic links as links (the default)" },
 	{ "dereference", 'L', NULL, 0, "follow every symbolic link in the sources" },
 	{ NULL, 'H', NULL, 0, "follow symbolic links named on the command line" },
+	{ NULL, 'Z', NULL, 0,
+	  "set the SELinux context of copies to the default type (without SELinux: nothing)" },
+	{ "context", OPT_CONTEXT, "CTX", OPTION_ARG_OPTIONAL,
+	  "like -Z, or set the SELinux or SMACK context to CTX (without SELinux: a warning)" },
 
 	{ NULL, 0, NULL, 0, "Execution:", 3 },
 	{ "backend", 'B', "NAME", 0,
@@ -110,6 +149,8 @@ static const struct argp_option options[] = {
 
 	{ NULL, 0, NULL, 0, "Output:", 4 },
 	{ "verbose", 'v', NULL, 0, "print 'SOURCE' -> 'DEST' for each entry copied" },
+	{ "debug", OPT_DEBUG, NULL, 0,
+	  "print how each file was copied (clone, copy_file_range, read/write; holes)" },
 	{ "quiet", 'q', NULL, 0, "print nothing but errors and an explicit --summary" },
 	{ "progress", OPT_PROGRESS, "MODE", OPTION_ARG_OPTIONAL,
 	  "bar, plain, json or none (default: bar when stderr is a terminal, else none; a bare "
@@ -130,17 +171,26 @@ static const char doc[] =
 	"error, 130 or 143 when interrupted by SIGINT or SIGTERM.";
 /* clang-format on */
 
+/* Who decides about an existing destination file: cp's x.interactive, last one wins. */
+enum cli_inter {
+	INTER_UNSPECIFIED,
+	INTER_ALWAYS_NO, /* -n */
+	INTER_SKIP,      /* --update=none */
+	INTER_ASK,       /* -i */
+};
+
 /* What parse_opt() fills: the options, and the operands until KEY_END sorts them. */
 struct cli_state {
 	struct pcopy_opts *opts;
 	char **operands; /* borrowed from argv */
 	size_t nr_operands;
-};
-
-/* One accepted word of an option that takes a keyword (or a list of them). */
-struct keyword {
-	const char *name;
-	unsigned value;
+	enum cli_inter inter;
+	bool make_backups;          /* -b, --backup or -S given */
+	const char *version_control; /* --backup=CONTROL, or NULL */
+	bool require_context;       /* --preserve=context given explicitly */
+	bool set_context;           /* -Z or --context */
+	bool deref_set;             /* -a, -d, -P, -H or -L given */
+	const char *context;        /* --context=CTX */
 };
 
 /* clang-format off */
@@ -153,15 +203,20 @@ static const struct keyword backend_words[] = {
 	{ NULL, 0 },
 };
 
-/* --reflink and --sparse take the same words for the same values. */
-static const struct keyword when_words[] = {
+/* In cp's order, so that "Valid arguments are:" reads the same. */
+static const struct keyword reflink_words[] = {
 	{ "auto", REFLINK_AUTO },
 	{ "always", REFLINK_ALWAYS },
 	{ "never", REFLINK_NEVER },
 	{ NULL, 0 },
 };
-_Static_assert(REFLINK_AUTO == (int)SPARSE_AUTO && REFLINK_ALWAYS == (int)SPARSE_ALWAYS &&
-	       REFLINK_NEVER == (int)SPARSE_NEVER, "--reflink and --sparse share when_words");
+
+static const struct keyword sparse_words[] = {
+	{ "never", SPARSE_NEVER },
+	{ "auto", SPARSE_AUTO },
+	{ "always", SPARSE_ALWAYS },
+	{ NULL, 0 },
+};
 
 static const struct keyword progress_words[] = {
 	{ "bar", PROGRESS_BAR },
@@ -179,11 +234,34 @@ static const struct keyword summary_words[] = {
 
 static const struct keyword preserve_words[] = {
 	{ "mode", PRESERVE_MODE },
-	{ "ownership", PRESERVE_OWNERSHIP },
 	{ "timestamps", PRESERVE_TIMESTAMPS },
+	{ "ownership", PRESERVE_OWNERSHIP },
 	{ "links", PRESERVE_LINKS },
+	{ "context", PRESERVE_CONTEXT },
 	{ "xattr", PRESERVE_XATTR },
-	{ "all", PRESERVE_ALL },
+	{ "all", PRESERVE_ALL }, /* context too, but not required: never kept here */
+	{ NULL, 0 },
+};
+
+/* gnulib's backupfile.c: the words of --backup and VERSION_CONTROL. */
+static const struct keyword backup_words[] = {
+	{ "none", BACKUP_NONE },
+	{ "off", BACKUP_NONE },
+	{ "simple", BACKUP_SIMPLE },
+	{ "never", BACKUP_SIMPLE },
+	{ "existing", BACKUP_EXISTING },
+	{ "nil", BACKUP_EXISTING },
+	{ "numbered", BACKUP_NUMBERED },
+	{ "t", BACKUP_NUMBERED },
+	{ NULL, 0 },
+};
+
+/* --update=, of coreutils 9.3 and later. */
+enum { UPDATE_ALL, UPDATE_NONE, UPDATE_OLDER };
+static const struct keyword update_words[] = {
+	{ "all", UPDATE_ALL },
+	{ "none", UPDATE_NONE },
+	{ "older", UPDATE_OLDER },
 	{ NULL, 0 },
 };
 /* clang-format on */
@@ -195,12 +273,13 @@ static const char *q(const char *name)
 }
 
 /*
- * Report a usage error as SPEC section 8 words it and exit with status 2.
+ * Report a usage error as SPEC section 8 words it and exit with @status.
  * Not argp_error(): the glibc of Debian 12 words its hint "Try `pcopy
  * --help' or `pcopy --usage'", and the hint must read the same whichever
  * way the error was found (see cli_parse() for getopt's own errors).
  */
-__attribute__((noreturn, format(printf, 1, 2))) static void usage_error(const char *fmt, ...)
+__attribute__((noreturn, format(printf, 2, 3))) static void usage_exit(int status,
+									const char *fmt, ...)
 {
 	va_list ap;
 
@@ -210,40 +289,10 @@ __attribute__((noreturn, format(printf, 1, 2))) static void usage_error(const ch
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputs("\n" USAGE_HINT, stderr);
-	exit(EXIT_USAGE);
+	exit(status);
 }
 
-/* Fail because @word[0..@len) is not one of the @words of @option; list those that are. */
-__attribute__((noreturn)) static void bad_keyword(const char *option, const char *word, size_t len,
-						  const struct keyword *words)
-{
-	char valid[128] = ""; /* the longest list, of --preserve, is 46 bytes */
-	char *bad = xmalloc(len + 1);
-
-	memcpy(bad, word, len);
-	bad[len] = '\0';
-	for (const struct keyword *w = words; w->name; w++) {
-		if (w != words)
-			strcat(valid, ", ");
-		strcat(valid, w->name);
-	}
-	usage_error("invalid argument %s for '%s'; valid arguments are: %s", q(bad), option, valid);
-}
-
-/* The value of the word @arg[0..@len) in @words; a usage error if it is not there. */
-static unsigned keyword_value(const char *option, const char *arg, size_t len,
-			      const struct keyword *words)
-{
-	for (const struct keyword *w = words; w->name; w++)
-		if (strlen(w->name) == len && !strncmp(w->name, arg, len))
-			return w->value;
-	bad_keyword(option, arg, len, words);
-}
-
-static unsigned parse_keyword(const char *option, const char *arg, const struct keyword *words)
-{
-	return keyword_value(option, arg, strlen(arg), words);
-}
+#define usage_error(...) usage_exit(EXIT_USAGE, __VA_ARGS__)
 
 /* PRESERVE_* bits of a comma-separated list such as "mode,timestamps". */
 static unsigned parse_attr_list(const char *option, const char *arg)
@@ -253,7 +302,7 @@ static unsigned parse_attr_list(const char *option, const char *arg)
 	for (;;) {
 		size_t len = strcspn(arg, ",");
 
-		bits |= keyword_value(option, arg, len, preserve_words);
+		bits |= argmatch_len(option, arg, len, preserve_words, EXIT_USAGE);
 		if (!arg[len])
 			return bits;
 		arg += len + 1;
@@ -286,6 +335,54 @@ static void add_exclude(struct pcopy_opts *o, const char *pattern)
 	o->excludes[o->nr_excludes++] = pattern;
 }
 
+/* cp's interactive/update/backup options. Returns ARGP_ERR_UNKNOWN for the others. */
+static error_t parse_overwrite(int key, char *arg, struct cli_state *cs)
+{
+	switch (key) {
+	case 'n':
+		cs->inter = INTER_ALWAYS_NO;
+		break;
+	case 'i':
+		cs->inter = INTER_ASK;
+		break;
+	case 'u':
+		cs->opts->update = true;
+		break;
+	case OPT_UPDATE:
+		if (!arg) {
+			cs->opts->update = true;
+		} else if (cs->inter != INTER_ALWAYS_NO) { /* -n takes precedence, as in cp */
+			unsigned u = argmatch("--update", arg, update_words);
+
+			cs->opts->update = u == UPDATE_OLDER;
+			cs->inter = u == UPDATE_NONE ? INTER_SKIP : INTER_UNSPECIFIED;
+		}
+		break;
+	case 'b':
+	case OPT_BACKUP:
+		cs->make_backups = true;
+		if (arg)
+			cs->version_control = arg;
+		break;
+	case 'S':
+		cs->make_backups = true;
+		cs->opts->backup_suffix = arg;
+		break;
+	case OPT_REMOVE_DESTINATION:
+		cs->opts->remove_destination = true;
+		break;
+	case 'Z':
+	case OPT_CONTEXT:
+		cs->set_context = true;
+		if (arg)
+			cs->context = arg;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
 /* Options that take no argument. Returns ARGP_ERR_UNKNOWN for the others. */
 static error_t parse_switch(int key, struct pcopy_opts *o)
 {
@@ -313,11 +410,29 @@ static error_t parse_switch(int key, struct pcopy_opts *o)
 	case 'f':
 		o->force = true;
 		break;
-	case 'n':
-		o->no_clobber = true;
+	case 'l':
+		o->hard_link = true;
 		break;
-	case 'u':
-		o->update = true;
+	case 's':
+		o->symbolic_link = true;
+		break;
+	case OPT_ATTRIBUTES_ONLY:
+		o->attributes_only = true;
+		break;
+	case OPT_COPY_CONTENTS:
+		o->copy_contents = true;
+		break;
+	case OPT_PARENTS:
+		o->parents = true;
+		break;
+	case OPT_STRIP_TRAILING_SLASHES:
+		o->strip_trailing_slashes = true;
+		break;
+	case OPT_KEEP_DIRECTORY_SYMLINK:
+		o->keep_directory_symlink = true;
+		break;
+	case OPT_DEBUG:
+		o->debug = true;
 		break;
 	case 'x':
 		o->one_file_system = true;
@@ -364,20 +479,24 @@ static error_t parse_valued(int key, char *arg, struct pcopy_opts *o)
 	case OPT_PRESERVE:
 		o->preserve |= arg ? parse_attr_list("--preserve", arg) : PRESERVE_CP_P;
 		break;
-	case OPT_NO_PRESERVE:
-		o->preserve &= ~parse_attr_list("--no-preserve", arg);
+	case OPT_NO_PRESERVE: {
+		unsigned bits = parse_attr_list("--no-preserve", arg);
+
+		o->preserve &= ~bits;
+		o->explicit_no_preserve_mode |= bits & PRESERVE_MODE;
 		break;
+	}
 	case OPT_REFLINK:
-		o->reflink = arg ? parse_keyword("--reflink", arg, when_words) : REFLINK_ALWAYS;
+		o->reflink = arg ? argmatch("--reflink", arg, reflink_words) : REFLINK_ALWAYS;
 		break;
 	case OPT_SPARSE:
-		o->sparse = parse_keyword("--sparse", arg, when_words);
+		o->sparse = argmatch("--sparse", arg, sparse_words);
 		break;
 	case OPT_EXCLUDE:
 		add_exclude(o, arg);
 		break;
 	case 'B':
-		o->backend = parse_keyword("--backend", arg, backend_words);
+		o->backend = argmatch("--backend", arg, backend_words);
 		break;
 	case 'j':
 		o->jobs = parse_count("--jobs", arg, 1, PCOPY_JOBS_MAX);
@@ -389,17 +508,87 @@ static error_t parse_valued(int key, char *arg, struct pcopy_opts *o)
 		o->chunk_size = parse_chunk_size(arg);
 		break;
 	case OPT_PROGRESS:
-		o->progress = arg ? parse_keyword("--progress", arg, progress_words)
+		o->progress = arg ? argmatch("--progress", arg, progress_words)
 			      : isatty(STDERR_FILENO) ? PROGRESS_BAR
 						      : PROGRESS_PLAIN;
 		break;
 	case OPT_SUMMARY:
-		o->summary = arg ? parse_keyword("--summary", arg, summary_words) : SUMMARY_TEXT;
+		o->summary = arg ? argmatch("--summary", arg, summary_words) : SUMMARY_TEXT;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
+}
+
+/* An SELinux kernel has selinuxfs mounted (libselinux's test, without libselinux). */
+static bool selinux_enabled(void)
+{
+	return access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+/* -Z, --context, --preserve=context as cp behaves on a kernel without SELinux. */
+static void check_context(const struct cli_state *cs)
+{
+	if (selinux_enabled()) {
+		if (cs->set_context || cs->require_context)
+			die("SELinux contexts: not supported yet");
+		return;
+	}
+	if (cs->require_context) {
+		fflush(stdout);
+		fputs("pcopy: cannot preserve security context without an SELinux-enabled kernel\n",
+		      stderr);
+		exit(EXIT_CP_USAGE);
+	}
+	if (cs->context)
+		fputs("pcopy: warning: ignoring --context; it requires an SELinux-enabled kernel\n",
+		      stderr);
+}
+
+/* The backup suffix: -S, else SIMPLE_BACKUP_SUFFIX, else "~"; never one with a '/'. */
+static const char *backup_suffix(const char *suffix)
+{
+	if (!suffix)
+		suffix = getenv("SIMPLE_BACKUP_SUFFIX");
+	return suffix && *suffix && !strchr(suffix, '/') ? suffix : "~";
+}
+
+/* gnulib's xget_version(): --backup=CONTROL, else VERSION_CONTROL, else existing. */
+static enum backup_type backup_type(const struct cli_state *cs)
+{
+	const char *env = getenv("VERSION_CONTROL");
+
+	if (!cs->make_backups)
+		return BACKUP_NONE;
+	if (cs->version_control && *cs->version_control)
+		return argmatch("backup type", cs->version_control, backup_words);
+	if (env && *env)
+		return argmatch("$VERSION_CONTROL", env, backup_words);
+	return BACKUP_EXISTING;
+}
+
+/* The checks cp's main() makes after its options, in cp's order and with its status. */
+static void check_cp_options(struct cli_state *cs)
+{
+	struct pcopy_opts *o = cs->opts;
+
+	if (o->hard_link && o->symbolic_link)
+		usage_exit(EXIT_CP_USAGE, "cannot make both hard and symbolic links");
+	if (cs->make_backups && cs->inter == INTER_ALWAYS_NO)
+		usage_exit(EXIT_CP_USAGE, "options --backup and --no-clobber are mutually exclusive");
+	if (o->reflink == REFLINK_ALWAYS && o->sparse != SPARSE_AUTO)
+		usage_exit(EXIT_CP_USAGE, "--reflink can be used only with --sparse=auto");
+	/* cp -l follows symlinks unless told otherwise, even with -R. */
+	if (o->hard_link && !cs->deref_set)
+		o->deref = DEREF_ALWAYS;
+	o->backup = backup_type(cs);
+	o->backup_suffix = backup_suffix(o->backup_suffix);
+	o->no_clobber = cs->inter == INTER_ALWAYS_NO || cs->inter == INTER_SKIP;
+	o->interactive = cs->inter == INTER_ASK;
+	cs->require_context = o->preserve & PRESERVE_CONTEXT;
+	o->preserve &= ~PRESERVE_CONTEXT;
+	check_context(cs);
 }
 
 /* Fail with "pcopy: WHAT: not supported yet" (exit 2) when @cond holds. */
@@ -421,6 +610,11 @@ static void refuse_unsupported(const struct pcopy_opts *o)
 	die("--backend=mpi: this pcopy was built without MPI (meson setup -Dmpi=enabled)");
 #endif
 	refuse_if(o->deref == DEREF_ALWAYS, "-L with --backend=mpi");
+	refuse_if(o->interactive, "-i with --backend=mpi");
+	refuse_if(o->hard_link, "-l with --backend=mpi");
+	refuse_if(o->symbolic_link, "-s with --backend=mpi");
+	refuse_if(o->parents, "--parents with --backend=mpi");
+	refuse_if(o->keep_directory_symlink, "--keep-directory-symlink with --backend=mpi");
 	refuse_if(o->dry_run, "--dry-run with --backend=mpi");
 }
 
@@ -440,6 +634,13 @@ static void require_directory(const char *path)
 		usage_error("target %s: %s", q(path), strerror(err));
 }
 
+static bool is_directory(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* Check the operand count against -t/-T and split operands into sources and dest. */
 static void set_operands(struct cli_state *cs)
 {
@@ -456,6 +657,8 @@ static void set_operands(struct cli_state *cs)
 	if (n > 2 && o->no_target_dir)
 		usage_error("extra operand %s", q(cs->operands[2]));
 
+	if (o->parents && !o->target_dir && n == 2 && !is_directory(cs->operands[1]))
+		usage_exit(EXIT_CP_USAGE, "with --parents, the destination must be a directory");
 	if (o->target_dir) {
 		require_directory(o->target_dir);
 		o->dest = o->target_dir;
@@ -464,6 +667,13 @@ static void set_operands(struct cli_state *cs)
 			require_directory(cs->operands[n - 1]);
 		o->dest = cs->operands[--n];
 	}
+	/* As cp: only sources copied into a directory lose their slashes. */
+	if (o->strip_trailing_slashes &&
+	    (o->target_dir || n > 1 || (!o->no_target_dir && is_directory(o->dest))))
+		for (size_t i = 0; i < n; i++)
+			for (size_t len = strlen(cs->operands[i]);
+			     len > 1 && cs->operands[i][len - 1] == '/';)
+				cs->operands[i][--len] = '\0';
 	o->sources = xmalloc(n * sizeof(*o->sources));
 	memcpy(o->sources, cs->operands, n * sizeof(*o->sources));
 	o->nr_sources = n;
@@ -491,15 +701,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		cs->nr_operands = state->argc - state->next;
 		return 0;
 	case ARGP_KEY_END:
+		check_cp_options(cs);
 		refuse_unsupported(o);
 		set_operands(cs);
+		if (o->debug) /* cp: --debug implies -v */
+			o->verbose = true;
 		if (o->quiet) { /* -q wins over -v and progress (SPEC section 8) */
 			o->verbose = false;
+			o->debug = false;
 			o->progress = PROGRESS_NONE;
 		}
 		return 0;
 	}
-	if (parse_switch(key, o) == 0)
+	if (key > 0 && key < 256 && strchr("adPHL", key))
+		cs->deref_set = true;
+	if (parse_switch(key, o) == 0 || parse_overwrite(key, arg, cs) == 0)
 		return 0;
 	return parse_valued(key, arg, o);
 }
@@ -562,6 +778,7 @@ void cli_parse(int argc, char **argv, struct pcopy_opts *opts)
 	 */
 	if (argc > 0 && argv[0])
 		argv[0] = basename(argv[0]);
+	argmatch_cp_abbreviations(argc, argv);
 	err = argp_parse(&argp, argc, argv, 0, NULL, &cs);
 	if (err == EINVAL) { /* getopt has printed what was wrong */
 		fputs(USAGE_HINT, stderr);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -48,15 +49,19 @@ int copy_try_reflink(struct worker_ctx *w, int src_fd, int dst_fd, const struct 
 
 	if (opts->reflink == REFLINK_NEVER)
 		return 1;
-	if (w->no_reflink)
+	if (w->no_reflink) {
+		w->how |= COPY_HOW_REFLINK_FAIL;
 		return opts->reflink == REFLINK_ALWAYS ? -EOPNOTSUPP : 1;
+	}
 	if (ioctl(dst_fd, FICLONE, src_fd) == 0) {
+		w->how |= COPY_HOW_REFLINK;
 		progress_count(w->progress, PC_BYTES, (uint64_t)src_st->st_size);
 		return 0;
 	}
 	err = neg_errno();
 	if (!is_clone_unsupported(err))
 		return err;
+	w->how |= COPY_HOW_REFLINK_FAIL;
 	w->no_reflink = true;
 	return opts->reflink == REFLINK_ALWAYS ? -EOPNOTSUPP : 1;
 }
@@ -72,6 +77,61 @@ static bool all_zero(const char *p, size_t n)
 	return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
 }
 
+/* pwrite all of @buf[0..@n) at @off. */
+static int pwrite_all(struct worker_ctx *w, int dst_fd, const char *buf, size_t n, uint64_t off)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t m = pwrite(dst_fd, buf + done, n - done, (off_t)(off + done));
+
+		if (m < 0) {
+			if (errno == EINTR)
+				continue;
+			w->err_on_dst = true;
+			return neg_errno();
+		}
+		done += (size_t)m;
+	}
+	return 0;
+}
+
+/* The granularity of --sparse=always: cp looks for zeros block by block. */
+#define HOLE_BLOCK 4096
+
+/*
+ * --sparse=always: write @buf[0..@n) at @off but leave out every all-zero
+ * block, so that those become holes (the caller sized the file).
+ */
+static int write_sparse(struct worker_ctx *w, int dst_fd, const char *buf, size_t n, uint64_t off)
+{
+	size_t pos = 0;
+
+	while (pos < n) {
+		size_t start, len;
+		int err;
+
+		/* Align on the file offset, so that the holes are whole blocks. */
+		len = HOLE_BLOCK - (size_t)((off + pos) % HOLE_BLOCK);
+		if (len > n - pos)
+			len = n - pos;
+		if (all_zero(buf + pos, len)) {
+			pos += len;
+			continue;
+		}
+		start = pos;
+		pos += len;
+		while (pos < n) {
+			len = n - pos < HOLE_BLOCK ? n - pos : HOLE_BLOCK;
+			if (all_zero(buf + pos, len))
+				break;
+			pos += len;
+		}
+		err = pwrite_all(w, dst_fd, buf + start, pos - start, off + start);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /*
  * Copy with pread/pwrite through the worker's buffer. With --sparse=always
  * zero blocks are skipped so that they become holes (the caller sized the
@@ -82,9 +142,11 @@ static int copy_rw(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, u
 {
 	struct progress *p = w->progress;
 
+	w->how |= COPY_HOW_RW | (make_holes ? COPY_HOW_ZEROS : 0);
 	while (off < end) {
 		size_t want = end - off < WORKER_BUF_SIZE ? end - off : WORKER_BUF_SIZE;
 		ssize_t n = pread(src_fd, w->buf, want, (off_t)off);
+		int err;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -95,20 +157,10 @@ static int copy_rw(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, u
 			*shrunk = true;
 			return 0;
 		}
-		if (!(make_holes && all_zero(w->buf, (size_t)n))) {
-			for (ssize_t done = 0; done < n;) {
-				ssize_t m = pwrite(dst_fd, w->buf + done, (size_t)(n - done),
-						   (off_t)(off + done));
-
-				if (m < 0) {
-					if (errno == EINTR)
-						continue;
-					w->err_on_dst = true;
-					return neg_errno();
-				}
-				done += m;
-			}
-		}
+		err = make_holes ? write_sparse(w, dst_fd, w->buf, (size_t)n, off)
+				 : pwrite_all(w, dst_fd, w->buf, (size_t)n, off);
+		if (err)
+			return err;
 		off += (uint64_t)n;
 		progress_count(p, PC_BYTES, (uint64_t)n);
 		progress_throttle(p, (uint64_t)n);
@@ -186,8 +238,10 @@ static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t of
 
 			if (err == -EINTR)
 				continue;
-			if (is_copy_range_unsupported(err))
+			if (is_copy_range_unsupported(err)) {
 				w->no_copy_range = true;
+				w->how |= COPY_HOW_OFFLOAD_FAIL;
+			}
 			/* Either way read/write goes on from here: it works where
 			 * the in-kernel copy is refused, and when it fails too it
 			 * tells whether reading or writing failed. */
@@ -197,6 +251,7 @@ static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t of
 			*shrunk = true;
 			return 0;
 		}
+		w->how |= COPY_HOW_OFFLOAD;
 		off += (uint64_t)n;
 		progress_count(p, PC_BYTES, (uint64_t)n);
 		progress_throttle(p, (uint64_t)n);
@@ -256,7 +311,33 @@ int copy_range(struct worker_ctx *w, int src_fd, int dst_fd, const struct stat *
 	w->err_on_dst = false;
 	if (length == 0)
 		return 0;
-	if (opts->sparse == SPARSE_AUTO && copy_is_sparse(src_st))
+	if (opts->sparse == SPARSE_AUTO && copy_is_sparse(src_st)) {
+		w->how |= COPY_HOW_SEEK_HOLE;
 		return copy_sparse(w, src_fd, dst_fd, offset, end, shrunk);
+	}
 	return copy_region(w, src_fd, dst_fd, offset, end, shrunk);
+}
+
+/* coreutils' copy_debug_string() words. */
+static const char *copy_how_offload(unsigned how)
+{
+	if (how & COPY_HOW_OFFLOAD)
+		return "yes";
+	if (how & COPY_HOW_OFFLOAD_FAIL)
+		return "unsupported";
+	return how & COPY_HOW_RW ? "avoided" : "unknown";
+}
+
+const char *copy_how_string(unsigned how)
+{
+	static const char *const sparse[] = { "no", "SEEK_HOLE", "zeros", "SEEK_HOLE + zeros" };
+	static __thread char line[96];
+	const char *reflink = how & COPY_HOW_REFLINK	  ? "yes"
+			      : how & COPY_HOW_REFLINK_FAIL ? "unsupported"
+							    : "avoided";
+
+	snprintf(line, sizeof(line), "copy offload: %s, reflink: %s, sparse detection: %s",
+		 copy_how_offload(how), reflink,
+		 sparse[(how & COPY_HOW_SEEK_HOLE ? 1 : 0) | (how & COPY_HOW_ZEROS ? 2 : 0)]);
+	return line;
 }

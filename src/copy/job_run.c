@@ -48,6 +48,20 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
+/* cp writes into an existing file, which keeps its mode unless -p: so does its replacement. */
+static void job_note_dst_mode(const struct pcopy_opts *opts, struct job *job,
+			      const struct stat *dst)
+{
+	job->keep_dst_mode = S_ISREG(dst->st_mode) && S_ISREG(job->st.st_mode) &&
+			     !(opts->preserve & PRESERVE_MODE);
+	job->dst_mode = dst->st_mode & 0777;
+}
+
+mode_t job_dest_mode(const struct pcopy_opts *opts, const struct job *job)
+{
+	return job->keep_dst_mode ? job->dst_mode : meta_create_mode(opts, &job->st);
+}
+
 int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
 {
 	const struct pcopy_opts *opts = w->opts;
@@ -59,6 +73,7 @@ int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
 	if (fstatat(job->dir->dst_dirfd, job->dst_name, &dst, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : neg_errno();
 	*may_exist = true;
+	job_note_dst_mode(opts, job, &dst);
 	if (S_ISDIR(dst.st_mode))
 		return -PCOPY_EOVERWRITE_DIR;
 	if (dst.st_dev == job->st.st_dev && dst.st_ino == job->st.st_ino)
@@ -118,7 +133,7 @@ int job_create_dest(const struct pcopy_opts *opts, struct job *job, char **tmp_n
 	unsigned tries = 0;
 	int fd;
 
-	mode_t mode = meta_create_mode(opts, &job->st);
+	mode_t mode = job_dest_mode(opts, job);
 
 	do
 		fd = dest_create_tmp(job->dir->dst_dirfd, job->dst_name, mode, tmp_name);
@@ -232,6 +247,7 @@ static int run_file(struct worker_ctx *w, struct job *job)
 	bool may_exist, shrunk = false;
 	int src_fd, dst_fd, err;
 
+	w->how = 0;
 	err = job_precheck(w, job, &may_exist);
 	if (err)
 		return err > 0 ? 0 : dst_err(job, err);
@@ -261,6 +277,7 @@ static int run_file(struct worker_ctx *w, struct job *job)
 			err = neg_errno();
 	}
 	err = copy_err(w, job, err);
+	job->how = w->how;
 	return job_finish_file(w, job, src_fd, dst_fd, &tmp_name, may_exist, err, shrunk);
 }
 
@@ -284,8 +301,10 @@ static int run_chunk(struct worker_ctx *w, struct job *job)
 		task_fail(task, -EINTR);
 	if (!atomic_load(&task->first_err)) {
 		copy_select_pair(w, file->st.st_dev, file->dir->dst_dev);
+		w->how = 0;
 		err = copy_range(w, task->src_fd, task->dst_fd, &file->st, job->offset,
 				 job->length, &shrunk);
+		atomic_fetch_or(&task->how, w->how);
 		/* This chunk's own flag: the file's is set from the first error. */
 		job->err_dst = err && job_is_dst_err(w, err);
 	}
@@ -307,6 +326,7 @@ bool job_chunk_account(struct job *job, int err, bool shrunk)
 	/* A write error names the destination, as for a file copied whole. */
 	if (atomic_load(&task->err_dst))
 		task->file_job->err_dst = true;
+	task->file_job->how |= atomic_load(&task->how);
 	return true;
 }
 

@@ -28,6 +28,9 @@ mode_t meta_create_mode(const struct pcopy_opts *opts, const struct stat *st)
 {
 	if (opts->preserve & PRESERVE_MODE)
 		return st->st_mode & 0777;
+	/* cp's explicit --no-preserve=mode: the default modes, not the source's. */
+	if (opts->explicit_no_preserve_mode)
+		return (S_ISDIR(st->st_mode) || S_ISSOCK(st->st_mode) ? 0777 : 0666) & ~opts->umask;
 	/* As cp: the sticky bit stays, setuid/setgid need -p. */
 	return st->st_mode & 01777 & ~opts->umask;
 }
@@ -212,7 +215,7 @@ int meta_apply_fd(const struct pcopy_opts *opts, struct xattr_scratch *x, int ds
 		if ((!is_new || S_ISDIR(st->st_mode) || (mode & 07000)) && fchmod(dst_fd, mode) < 0)
 			err = neg_errno();
 	} else if (is_new && S_ISDIR(st->st_mode)) {
-		if (fchmod(dst_fd, mode & 01777 & ~opts->umask) < 0)
+		if (fchmod(dst_fd, meta_create_mode(opts, st)) < 0)
 			err = neg_errno();
 	}
 	if ((opts->preserve & (PRESERVE_MODE | PRESERVE_XATTR)) && src_fd >= 0) {

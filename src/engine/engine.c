@@ -18,6 +18,7 @@
 #include "pcopy/copy.h"
 #include "pcopy/backend.h"
 #include "pcopy/dest.h"
+#include "pcopy/copy_file.h"
 #include "pcopy/engine.h"
 #include "pcopy/hardlink.h"
 #include "pcopy/job.h"
@@ -196,10 +197,13 @@ static void count_done(struct engine *engine, const struct job *job)
 	} else if (engine->opts->verbose || engine->opts->dry_run) {
 		char *src = job_src_path(job), *dst = job_dst_path(job);
 
-		progress_verbose(engine->progress, src, dst);
+		progress_verbose_backup(engine->progress, src, dst, job->backup);
 		free(src);
 		free(dst);
 	}
+	/* cp --debug: how the data went, under the file's -v line. */
+	if (engine->opts->debug && (job->kind == JOB_FILE || job->kind == JOB_CHUNK))
+		progress_debug(engine->progress, copy_how_string(job->how));
 }
 
 /*
@@ -357,8 +361,10 @@ struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kin
 	progress_bind_slot(engine->progress, opts->jobs);
 	delete_init(&engine->del, opts, engine->progress);
 	engine->linkdest = linkdest_new(opts, engine->progress);
+	/* Names are counted against st_nlink only when no symlink is followed: a
+	 * followed one is a name st_nlink does not count. */
 	if (opts->preserve & PRESERVE_LINKS)
-		engine->links = hardlink_map_new(engine, opts->deref != DEREF_ALWAYS);
+		engine->links = hardlink_map_new(engine, opts->deref == DEREF_NEVER);
 	sink = (struct backend_sink){
 		.job_done = sink_job_done,
 		.ctx = engine,

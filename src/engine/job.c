@@ -37,6 +37,7 @@ void job_free(struct job *job)
 		free(job->dst_name);
 	free(job->name);
 	free(job->link_name);
+	free(job->backup);
 	free(job);
 }
 

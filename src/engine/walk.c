@@ -159,6 +159,8 @@ struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const
 	do
 		dst_fd = walk_open_dst_dir(parent, dst_name, &fresh, wk->opts->dry_run);
 	while (dst_fd < 0 && job_fd_retry(dst_fd, &tries));
+	if (dst_fd == -PCOPY_EOVERWRITE_NONDIR && wk->opts->keep_directory_symlink)
+		dst_fd = walk_open_dir_symlink(parent, dst_name);
 	if (dst_fd < 0 && !(fresh && wk->opts->dry_run)) {
 		char *path = dir_dst_path(parent, dst_name);
 
@@ -231,7 +233,9 @@ static void submit_chunked(struct walker *wk, struct job *job)
 		return;
 	}
 	copy_select_pair(&wk->w, job->st.st_dev, job->dir->dst_dev);
+	wk->w.how = 0;
 	err = copy_try_reflink(&wk->w, src_fd, dst_fd, &job->st);
+	job->how = wk->w.how;
 	if (err == 1 && ftruncate(dst_fd, (off_t)size) < 0)
 		err = neg_errno();
 	if (err != 1) {
@@ -263,7 +267,8 @@ static void submit_chunked(struct walker *wk, struct job *job)
  */
 static bool claim_link(struct walker *wk, struct job *job)
 {
-	bool follow_all = wk->opts->deref == DEREF_ALWAYS;
+	/* A followed symlink (-L, or an -H operand) may be another name of a file. */
+	bool follow_all = wk->opts->deref == DEREF_ALWAYS || job->follow;
 
 	if (!wk->links || (job->st.st_nlink < 2 && !follow_all))
 		return false;
@@ -306,7 +311,19 @@ void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name
 {
 	bool itemize = wk->opts->itemize;
 	struct job *job;
+	char *backup;
 
+	if (!walk_prompt_overwrite(wk, dir, name, dst_name, st) ||
+	    !walk_prepare_dest(wk, dir, name, dst_name, st))
+		return;
+	backup = wk->backup_made; /* -v names it after the copy */
+	wk->backup_made = NULL;
+	if (walk_link_entry(wk, dir, name, dst_name, st, follow) ||
+	    walk_attr_only_entry(wk, dir, name, dst_name, st, follow) ||
+	    walk_contents_entry(wk, dir, name, dst_name, st, follow)) {
+		free(backup);
+		return;
+	}
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG:
 		job = job_new(JOB_FILE, dir, name, dst_name, st);
@@ -314,6 +331,7 @@ void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name
 		if (itemize)
 			job->itemize = itemize_entry(wk->opts, dir->dst_dirfd, dst_name, st,
 						     dir->dst_fresh);
+		job->backup = backup;
 		submit_file(wk, job);
 		return;
 	case S_IFLNK:
@@ -326,9 +344,11 @@ void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name
 		job = job_new(JOB_SPECIAL, dir, name, dst_name, st);
 		break;
 	default:
+		free(backup);
 		walk_report(wk, dir, name, -PCOPY_EUNSUPPORTED_TYPE);
 		return;
 	}
+	job->backup = backup;
 	if (itemize)
 		job->itemize = itemize_entry(wk->opts, dir->dst_dirfd, dst_name, st, dir->dst_fresh);
 	if (claim_link(wk, job))

@@ -71,6 +71,7 @@ struct walker {
 	const struct walk_hooks *hooks; /* NULL for a plain walk */
 	void *hook_ctx;                 /* the hooks' state */
 	bool totals_counted;            /* files submitted now were counted already */
+	char *backup_made;              /* -v -b: the backup of the entry in hand; owned */
 };
 
 /* walk_operands.c: set up and release a walker; walk the operands. */
@@ -78,6 +79,22 @@ void walker_init(struct walker *wk, struct engine *engine, struct backend *backe
 		 struct hardlink_map *links);
 void walker_release(struct walker *wk);
 void walk_operands(struct walker *wk);
+/*
+ * Copy the operand @src (relative to @root's source) to @dst_name in @root;
+ * @made (or NULL) holds the names made by earlier operands.
+ */
+struct made_set;
+void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
+		  const char *dst_name, const char *dst_slashed, struct made_set *made);
+
+/*
+ * walk_parents.c: --keep-directory-symlink, the destination directory @name
+ * of @parent through a symlink; -PCOPY_EOVERWRITE_NONDIR if it is not one.
+ */
+int walk_open_dir_symlink(struct dir_node *parent, const char *name);
+
+/* walk_parents.c: --parents, the operand @src below its directories in @root. */
+void walk_parents_operand(struct walker *wk, struct dir_node *root, const char *src);
 
 /* walk.c: the tree. */
 void walk_report(struct walker *wk, struct dir_node *dir, const char *name, int err);
@@ -90,6 +107,42 @@ void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name
 bool walk_is_excluded(struct walker *wk, struct dir_node *dir, const char *name, bool is_dir);
 void walk_tree(struct walker *wk, struct dir_node *top);
 int walk_open_dst_dir(struct dir_node *parent, const char *name, bool *fresh, bool dry_run);
+
+/* walk_prompt.c: -i. False when the user kept the existing destination. */
+bool walk_prompt_overwrite(struct walker *wk, struct dir_node *dir, const char *name,
+			   const char *dst_name, const struct stat *st);
+
+/*
+ * walk_backup.c: --backup and --remove-destination before a non-directory
+ * is scheduled. False when the entry must not be copied (reported).
+ */
+bool walk_prepare_dest(struct walker *wk, struct dir_node *dir, const char *name,
+		       const char *dst_name, const struct stat *st);
+/*
+ * An operand that is its own destination (same inode): 0 when that is
+ * cp's "are the same file" error, -1 when an error was reported, 1 to copy,
+ * from the backup in *backup_src (malloc'd) when it is not NULL.
+ */
+/* cp's "'SRC' and 'DST' are the same file", "cannot copy a directory, 'SRC',
+ * into itself, 'DST'" for an operand. */
+void walk_report_same_file(struct walker *wk, struct dir_node *root, const char *src,
+			   const char *dst_name);
+void walk_report_into_self(struct walker *wk, struct dir_node *root, const char *src,
+			   const char *dst_name);
+int walk_backup_same_file(struct walker *wk, struct dir_node *root, const char *src,
+			  const char *dst_name, const struct stat *st, char **backup_src);
+
+/* walk_link.c: -l and -s. True when the entry was linked (or failed, reported). */
+bool walk_link_entry(struct walker *wk, struct dir_node *dir, const char *name,
+		     const char *dst_name, const struct stat *st, bool follow);
+
+/* walk_attr.c: --attributes-only. True when the entry was handled here. */
+bool walk_attr_only_entry(struct walker *wk, struct dir_node *dir, const char *name,
+			  const char *dst_name, const struct stat *st, bool follow);
+
+/* walk_attr.c: --copy-contents. True when the special file was read here. */
+bool walk_contents_entry(struct walker *wk, struct dir_node *dir, const char *name,
+			 const char *dst_name, const struct stat *st, bool follow);
 
 /* walk_fds.c: staying within the descriptor limit. */
 unsigned walk_dir_budget(const struct pcopy_opts *opts);

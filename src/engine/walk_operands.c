@@ -211,14 +211,14 @@ static bool just_created(struct walker *wk, struct dir_node *root, struct made_s
  * destination operand when it ended with '/', which only a directory may
  * be copied to (as cp: "cannot create regular file 'x/': Not a directory").
  */
-static void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
-			 const char *dst_name, const char *dst_slashed, struct made_set *made)
+void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
+		  const char *dst_name, const char *dst_slashed, struct made_set *made)
 {
 	bool follow = wk->opts->deref != DEREF_NEVER;
 	struct stat st, dst;
 	struct dir_node *top;
 
-	if (fstatat(AT_FDCWD, src, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
+	if (fstatat(root->src_dirfd, src, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
 		report_error(wk->progress, src, neg_errno());
 		return;
 	}
@@ -235,7 +235,15 @@ static void walk_operand(struct walker *wk, struct dir_node *root, const char *s
 			return;
 		if (fstatat(root->dst_dirfd, dst_name, &dst, 0) == 0 && dst.st_dev == st.st_dev &&
 		    dst.st_ino == st.st_ino) {
-			report_error(wk->progress, src, -PCOPY_ESAME_FILE);
+			char *backup_src;
+			int go = walk_backup_same_file(wk, root, src, dst_name, &st, &backup_src);
+
+			if (!go)
+				walk_report_same_file(wk, root, src, dst_name);
+			if (go > 0)
+				walk_submit_entry(wk, root, backup_src ? backup_src : src, dst_name,
+						  &st, follow);
+			free(backup_src);
 			return;
 		}
 		if (made && just_created(wk, root, made, src, dst_name, &st))
@@ -254,7 +262,7 @@ static void walk_operand(struct walker *wk, struct dir_node *root, const char *s
 		return;
 	}
 	if (contains_dir(root->dst_dirfd, &st)) {
-		report_error(wk->progress, src, -PCOPY_EINTO_SELF);
+		walk_report_into_self(wk, root, src, dst_name);
 		return;
 	}
 	wk->root_dev = st.st_dev;
@@ -326,8 +334,11 @@ void walk_operands(struct walker *wk)
 		for (size_t i = 0; root && i < opts->nr_sources && !stop_requested(); i++) {
 			char *name = base_name(opts->sources[i]);
 
-			walk_operand(wk, root, opts->sources[i], name, NULL,
-				     opts->nr_sources > 1 ? &made : NULL);
+			if (opts->parents)
+				walk_parents_operand(wk, root, opts->sources[i]);
+			else
+				walk_operand(wk, root, opts->sources[i], name, NULL,
+					     opts->nr_sources > 1 ? &made : NULL);
 			free(name);
 		}
 		made_free(&made);

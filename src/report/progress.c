@@ -450,13 +450,22 @@ static void progress_write_line(struct progress *p, int fd, const char *line, si
 
 void progress_verbose(struct progress *p, const char *src, const char *dst)
 {
-	char *qs, *qd, *line;
+	progress_verbose_backup(p, src, dst, NULL);
+}
+
+void progress_verbose_backup(struct progress *p, const char *src, const char *dst,
+			     const char *backup)
+{
+	char *qs, *qd, *qb, *line;
 
 	if (p && !p->verbose)
 		return;
 	qs = quote_name(src, true);
 	qd = quote_name(dst, true);
-	line = xasprintf("%s -> %s\n", qs, qd);
+	qb = backup ? quote_name(backup, true) : NULL;
+	line = qb ? xasprintf("%s -> %s (backup: %s)\n", qs, qd, qb)
+		  : xasprintf("%s -> %s\n", qs, qd);
+	free(qb);
 	progress_write_line(p, STDOUT_FILENO, line, strlen(line));
 	free(line);
 	free(qd);
@@ -488,6 +497,14 @@ void progress_itemize(struct progress *p, const char *code, const char *path,
 	progress_write_line(p, STDOUT_FILENO, line, strlen(line));
 	free(line);
 	free(qp);
+}
+
+void progress_debug(struct progress *p, const char *text)
+{
+	char *line = xasprintf("%s\n", text);
+
+	progress_write_line(p, STDOUT_FILENO, line, strlen(line));
+	free(line);
 }
 
 void progress_local_snapshot(struct progress *p, struct progress_snapshot *snap)

@@ -248,3 +248,35 @@ copy_started() {
 		    last = e["bytes"]
 	EOF
 }
+
+@test "cp's -u, -n and --backup with 2 ranks: the tree cp makes" {
+	mkdir -p s/sub ref
+	echo new-x >s/x
+	echo new-y >s/sub/y
+	echo new-z >s/z
+	mkdir -p d/sub
+	echo old-x >d/x
+	echo old-y >d/sub/y
+	touch -d 2020-01-01 s/x d/sub/y
+	touch -d 2021-01-01 d/x s/sub/y
+	local args
+	for args in "-u" "-n" "--backup=numbered" "-b -S .old"; do
+		rm -rf ref/d out
+		cp -a d ref/d
+		cp -a d out
+		(cd ref && cp -R $args ../s/. d)
+		mpi_pcopy 2 $args s/. out
+		diff <(cd ref/d && find . -printf '%P %y %s\n' | sort) \
+			<(cd out && find . -printf '%P %y %s\n' | sort)
+	done
+}
+
+@test "-i, -l, -s, --parents and --keep-directory-symlink are refused with --backend=mpi: exit 2" {
+	local args
+	for args in -i -l -s --parents --keep-directory-symlink; do
+		run mpi_pcopy 2 $args s d
+		echo "$args: $output"
+		[ "$status" -eq 2 ]
+		[[ $output == *"with --backend=mpi: not supported yet"* ]]
+	done
+}

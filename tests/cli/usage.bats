@@ -110,7 +110,7 @@ refused() {
 }
 
 @test "an unknown short option is a usage error" {
-	usage_error "invalid option -- 'Z'" -Z src dst
+	usage_error "invalid option -- 'W'" -W src dst
 }
 
 @test "an option missing its argument is a usage error" {
@@ -182,34 +182,112 @@ refused() {
 	usage_error "invalid argument '64KB' for '--chunk-size'" --chunk-size=64KB src dst
 }
 
+# bad_word MESSAGE VALID ARG...: like usage_error, with cp's (argmatch's)
+# "Valid arguments are:" list, VALID being its lines joined by '|'.
+bad_word() {
+	local message=$1 valid=$2
+	shift 2
+	usage_error "$message" "$@"
+	local expected
+	expected=$(printf 'Valid arguments are:\n  - %s\n' "${valid//|/$'\n'  - }")
+	[[ "$stderr" == *"$expected"* ]]
+}
+
 @test "a bad --backend is a usage error listing the backends" {
-	usage_error "invalid argument 'fast' for '--backend'; valid arguments are: auto, thread, process, uring, mpi" \
-		--backend=fast src dst
+	bad_word "invalid argument 'fast' for '--backend'" \
+		"'auto'|'thread'|'process'|'uring'|'mpi'" --backend=fast src dst
 }
 
 @test "a bad --reflink is a usage error listing the choices" {
-	usage_error "invalid argument 'sometimes' for '--reflink'; valid arguments are: auto, always, never" \
+	bad_word "invalid argument 'sometimes' for '--reflink'" "'auto'|'always'|'never'" \
 		--reflink=sometimes src dst
 }
 
-@test "a bad --sparse is a usage error listing the choices" {
-	usage_error "invalid argument 'maybe' for '--sparse'; valid arguments are: auto, always, never" \
+@test "a bad --sparse is a usage error listing the choices, in cp's order" {
+	bad_word "invalid argument 'maybe' for '--sparse'" "'never'|'auto'|'always'" \
 		--sparse=maybe src dst
 }
 
 @test "a bad --progress is a usage error listing the choices" {
-	usage_error "invalid argument 'fancy' for '--progress'; valid arguments are: bar, plain, json, none" \
+	bad_word "invalid argument 'fancy' for '--progress'" "'bar'|'plain'|'json'|'none'" \
 		--progress=fancy src dst
 }
 
 @test "a bad --summary is a usage error listing the choices" {
-	usage_error "invalid argument 'xml' for '--summary'; valid arguments are: text, json" \
-		--summary=xml src dst
+	bad_word "invalid argument 'xml' for '--summary'" "'text'|'json'" --summary=xml src dst
 }
 
 @test "a bad --preserve attribute is a usage error listing the attributes" {
-	usage_error "invalid argument 'context' for '--preserve'; valid arguments are: mode, ownership, timestamps, links, xattr, all" \
-		--preserve=mode,context src dst
+	bad_word "invalid argument 'acl' for '--preserve'" \
+		"'mode'|'timestamps'|'ownership'|'links'|'context'|'xattr'|'all'" \
+		--preserve=mode,acl src dst
+}
+
+@test "a bad --backup is a usage error listing the version controls, synonyms together" {
+	bad_word "invalid argument 'xx' for 'backup type'" \
+		"'none', 'off'|'simple', 'never'|'existing', 'nil'|'numbered', 't'" \
+		--backup=xx src dst
+}
+
+@test "a bad VERSION_CONTROL is a usage error" {
+	VERSION_CONTROL=xx bad_word "invalid argument 'xx' for '\$VERSION_CONTROL'" \
+		"'none', 'off'|'simple', 'never'|'existing', 'nil'|'numbered', 't'" -b src dst
+}
+
+@test "ambiguous abbreviations are usage errors: cp's message and list" {
+	bad_word "ambiguous argument 'a' for '--sparse'" "'never'|'auto'|'always'" \
+		--sparse=a src dst
+	bad_word "ambiguous argument 'n' for 'backup type'" \
+		"'none', 'off'|'simple', 'never'|'existing', 'nil'|'numbered', 't'" \
+		--backup=n src dst
+	bad_word "ambiguous argument '' for '--preserve'" \
+		"'mode'|'timestamps'|'ownership'|'links'|'context'|'xattr'|'all'" \
+		--preserve= src dst
+}
+
+@test "abbreviations of every enumerated argument are accepted, as GNU argmatch does" {
+	local args
+	for args in --preserve=link,mo,ti,own,x --no-preserve=l --sparse=al --sparse=n \
+		--reflink=au --backup=num --backup=t --backup=ni --backup=ne --update=o \
+		--update=al --update=no --progress=p -Bth --backend=proc --summary=j; do
+		rm -rf dst
+		run --separate-stderr "$PCOPY" $args src dst
+		echo "$args: $stderr"
+		[ "$status" -eq 0 ]
+		[ -f dst/file ]
+	done
+}
+
+@test "the option conflicts GNU's tests check exit 1, as cp" {
+	local args
+	for args in "-bn" "-nb" "--backup=t --no-clobber" "-ls" \
+		"--reflink --sparse=always" "--reflink --sparse=never"; do
+		run --separate-stderr cp $args src dst
+		local cp_status=$status cp_stderr=$stderr
+		run --separate-stderr "$PCOPY" $args src dst
+		echo "$args: $stderr / cp: $cp_stderr"
+		[ "$status" -eq 1 ] && [ "$cp_status" -eq 1 ]
+		[ "${stderr#pcopy: }" = "${cp_stderr#cp: }" ] ||
+			[ "${stderr//pcopy/cp}" = "$cp_stderr" ]
+		[ ! -e dst ]
+	done
+}
+
+@test "-Z, --context and --preserve=context as cp without SELinux" {
+	[ ! -e /sys/fs/selinux/enforce ] || skip "SELinux is enabled"
+	local args
+	for args in "-Z" "--context" "--context=user_u:role_r:type_t" "--preserve=context" \
+		"-a --preserve=context" "-Z --preserve=context" "-a" "--preserve=all" \
+		"--no-preserve=context"; do
+		rm -rf dst dst_cp
+		run --separate-stderr cp -R $args src dst_cp
+		local cp_status=$status cp_stderr=$stderr
+		run --separate-stderr "$PCOPY" $args src dst
+		echo "$args: $status $stderr / cp: $cp_status $cp_stderr"
+		[ "$status" -eq "$cp_status" ]
+		[ "${stderr//pcopy/cp}" = "$cp_stderr" ]
+		[ "$([ -e dst ] && echo made)" = "$([ -e dst_cp ] && echo made)" ]
+	done
 }
 
 @test "a bad --no-preserve attribute is a usage error" {
@@ -268,4 +346,17 @@ refused() {
 	[ "$status" -eq 0 ]
 	cmp src/file dir/src/file
 	cmp file dir/file
+}
+
+@test "abbreviations of cp's long options mean cp's option, even where pcopy's make them ambiguous" {
+	local args
+	# --b: --backup (and --backend); --f: --force (and --fsync); --u: --update
+	# (and --usage); --pr: --preserve (and --progress); --su: --suffix (and --summary).
+	for args in --b=simple --ba --f --u --pr=mode --su=.x --backe=thread; do
+		rm -rf dst
+		run --separate-stderr "$PCOPY" $args src dst
+		echo "$args: $stderr"
+		[ "$status" -eq 0 ]
+		[ -f dst/file ]
+	done
 }

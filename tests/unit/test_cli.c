@@ -473,7 +473,7 @@ static void test_operand_errors(void)
 static void test_option_errors(void)
 {
 	expect_usage(ARGS("--bogus", "a", "b"), "unrecognized option '--bogus'");
-	expect_usage(ARGS("-Z", "a", "b"), "invalid option -- 'Z'");
+	expect_usage(ARGS("-W", "a", "b"), "invalid option -- 'W'");
 	expect_usage(ARGS("a", "b", "-j"), "option requires an argument -- 'j'");
 	expect_usage(ARGS("--verbose=yes", "a", "b"), "option '--verbose' doesn't allow");
 	expect_usage(ARGS("-j", "0", "a", "b"),
@@ -494,25 +494,33 @@ static void test_option_errors(void)
 	expect_usage(ARGS("--chunk-size=64KB", "a", "b"), "invalid argument '64KB'");
 	expect_usage(ARGS("--chunk-size=99999999999999999999", "a", "b"),
 		     "invalid argument '99999999999999999999' for '--chunk-size'");
+	/* GNU argmatch's words and list, one value per line (synonyms share one). */
 	expect_usage(ARGS("--backend=fast", "a", "b"),
-		     "invalid argument 'fast' for '--backend'; valid arguments are: auto, thread, "
-		     "process, uring, mpi");
+		     "invalid argument 'fast' for '--backend'\nValid arguments are:\n  - 'auto'\n"
+		     "  - 'thread'\n  - 'process'\n  - 'uring'\n  - 'mpi'\n");
 	expect_usage(ARGS("--reflink=sometimes", "a", "b"),
-		     "invalid argument 'sometimes' for '--reflink'; valid arguments are: auto, "
-		     "always, never");
-	expect_usage(
-	    ARGS("--sparse=maybe", "a", "b"),
-	    "invalid argument 'maybe' for '--sparse'; valid arguments are: auto, always, never");
+		     "invalid argument 'sometimes' for '--reflink'\nValid arguments are:\n"
+		     "  - 'auto'\n  - 'always'\n  - 'never'\n");
+	expect_usage(ARGS("--sparse=maybe", "a", "b"),
+		     "invalid argument 'maybe' for '--sparse'\nValid arguments are:\n"
+		     "  - 'never'\n  - 'auto'\n  - 'always'\n");
+	expect_usage(ARGS("--sparse=a", "a", "b"), "ambiguous argument 'a' for '--sparse'");
 	expect_usage(ARGS("--progress=fancy", "a", "b"),
-		     "invalid argument 'fancy' for '--progress'; valid arguments are: bar, plain, "
-		     "json, none");
+		     "invalid argument 'fancy' for '--progress'\nValid arguments are:\n"
+		     "  - 'bar'\n  - 'plain'\n  - 'json'\n  - 'none'\n");
 	expect_usage(ARGS("--summary=xml", "a", "b"),
-		     "invalid argument 'xml' for '--summary'; valid arguments are: text, json");
-	expect_usage(ARGS("--preserve=mode,context", "a", "b"),
-		     "invalid argument 'context' for '--preserve'; valid arguments are: mode, "
-		     "ownership, timestamps, links, xattr, all");
-	expect_usage(ARGS("--preserve=mode,", "a", "b"), "invalid argument '' for '--preserve'");
-	expect_usage(ARGS("--no-preserve=", "a", "b"), "invalid argument '' for '--no-preserve'");
+		     "invalid argument 'xml' for '--summary'\nValid arguments are:\n"
+		     "  - 'text'\n  - 'json'\n");
+	expect_usage(ARGS("--preserve=mode,acl", "a", "b"),
+		     "invalid argument 'acl' for '--preserve'\nValid arguments are:\n"
+		     "  - 'mode'\n  - 'timestamps'\n  - 'ownership'\n  - 'links'\n"
+		     "  - 'context'\n  - 'xattr'\n  - 'all'\n");
+	expect_usage(ARGS("--backup=x", "a", "b"),
+		     "invalid argument 'x' for 'backup type'\nValid arguments are:\n"
+		     "  - 'none', 'off'\n  - 'simple', 'never'\n  - 'existing', 'nil'\n"
+		     "  - 'numbered', 't'\n");
+	expect_usage(ARGS("--preserve=mode,", "a", "b"), "ambiguous argument '' for '--preserve'");
+	expect_usage(ARGS("--no-preserve=", "a", "b"), "ambiguous argument '' for '--no-preserve'");
 }
 
 static void test_refused(void)

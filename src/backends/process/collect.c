@@ -171,6 +171,7 @@ static int take_results(struct proc_backend *pb, struct proc_worker *w, size_t l
 		jobs[i]->published = res[i].published;
 		jobs[i]->skipped = res[i].skipped;
 		jobs[i]->err_dst = res[i].err_dst;
+		jobs[i]->how = res[i].how;
 		complete_job(pb, jobs[i], res[i].err, true);
 	}
 	pthread_mutex_lock(&pb->lock);

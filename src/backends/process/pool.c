@@ -182,7 +182,8 @@ static uint8_t finish_flags(const struct job *job)
 	if (job->kind != JOB_CHUNK || !job->finishing)
 		return 0;
 	return PROTO_FINISH | (task->may_exist ? PROTO_FINISH_MAY_EXIST : 0) |
-	       (atomic_load(&task->shrunk) ? PROTO_FINISH_SHRUNK : 0);
+	       (atomic_load(&task->shrunk) ? PROTO_FINISH_SHRUNK : 0) |
+	       (task->file_job->dst_masked ? PROTO_FINISH_MASKED : 0);
 }
 
 /* The record of @b's entry @e. */

@@ -135,7 +135,7 @@ static bool job_is_complete(const struct proto_job_view *v, const struct proto_b
 	if (r->dir >= b->nr_dirs || (r->kind == JOB_CHUNK) != task)
 		return false;
 	if (r->finish)
-		return r->kind == JOB_CHUNK && !(r->finish & ~7u) && (r->finish & PROTO_FINISH) &&
+		return r->kind == JOB_CHUNK && !(r->finish & ~PROTO_FINISH_ALL) && (r->finish & PROTO_FINISH) &&
 		       v->name && r->link_dir == PROTO_NO_DIR && b->dst_fd[r->dir] >= 0;
 	if (r->kind == JOB_HARDLINK)
 		return v->name && v->link_name && r->link_dir < b->nr_dirs &&

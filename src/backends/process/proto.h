@@ -88,6 +88,8 @@ struct proto_job {
 #define PROTO_FINISH           (1u << 0)
 #define PROTO_FINISH_MAY_EXIST (1u << 1) /* the final name may have to be replaced */
 #define PROTO_FINISH_SHRUNK    (1u << 2) /* a chunk found the source shorter */
+#define PROTO_FINISH_MASKED    (1u << 3) /* created owner-only: the mode comes after the owner */
+#define PROTO_FINISH_ALL       15u
 
 struct proto_results_hdr {
 	uint32_t type;       /* PROTO_RESULTS */
@@ -104,7 +106,7 @@ struct proto_result {
 	uint8_t published; /* the destination name now holds the entry */
 	uint8_t skipped;   /* PC_SKIPPED_* or 0 */
 	uint8_t err_dst;   /* @err happened on the destination side */
-	uint8_t pad;
+	uint8_t how;       /* --debug: COPY_HOW_* bits */
 };
 
 /* A message being built in a caller's buffer. */

@@ -137,6 +137,7 @@ static int run_finish(struct worker *wk, const struct proto_job_view *v, struct 
 		return err;
 	}
 	job->kind = JOB_FILE;
+	job->dst_masked = v->rec.finish & PROTO_FINISH_MASKED;
 	err = job_finish_file(&wk->ctx, job, src_fd, dst_fd, &tmp_name, may_exist, 0,
 			      v->rec.finish & PROTO_FINISH_SHRUNK);
 	free(tmp_name);
@@ -171,6 +172,7 @@ static struct proto_result run_one(struct worker *wk, const struct proto_job_vie
 	res.published = job.published;
 	res.skipped = job.skipped;
 	res.err_dst = job.err_dst;
+	res.how = job.how;
 	return res;
 }
 

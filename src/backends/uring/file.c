@@ -349,7 +349,9 @@ static void file_opened(struct uring_worker *u, struct ufile *f)
 	if (!f->err && f->end) {
 		/* After the first refusal per file-system pair this costs nothing. */
 		copy_select_pair(&u->ctx, job->st.st_dev, job->dir->dst_dev);
+		u->ctx.how = 0;
 		r = copy_try_reflink(&u->ctx, f->src_fd, f->dst_fd, &job->st);
+		job->how = u->ctx.how | (r == 1 ? COPY_HOW_RW : 0);
 		if (r <= 0) {
 			file_fail(f, r);
 			f->next_off = f->end;
@@ -428,7 +430,7 @@ static void file_open(struct uring_worker *u, struct ufile *f)
 	}
 	sqe = uring_get_sqe(u);
 	io_uring_prep_openat(sqe, job->dir->dst_dirfd, ".", TMPFILE_FLAGS,
-			     meta_create_mode(u->opts, &job->st));
+			     job_dest_mode(u->opts, job));
 	sqe_tag(sqe, f, UOP_OPEN_DST);
 	f->nr_ops++;
 }
@@ -443,6 +445,7 @@ static void chunk_start(struct uring_worker *u, struct ufile *f)
 	f->dst_fd = task->dst_fd;
 	f->next_off = job->offset;
 	f->end = job->offset + job->length;
+	atomic_fetch_or(&task->how, COPY_HOW_RW);
 	/* Another chunk failed: the file is lost, do not copy this part. */
 	if (atomic_load(&task->first_err))
 		f->next_off = f->end;
