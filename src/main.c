@@ -13,6 +13,7 @@
 #include "pcopy/engine.h"
 #include "pcopy/mpi.h"
 #include "pcopy/options.h"
+#include "pcopy/util.h"
 
 /*
  * Under mpirun every rank parses the same command line and reaches the same
@@ -61,7 +62,7 @@ static void main_close_stdout(void)
 		err = errno;
 	}
 	if (failed) {
-		fprintf(stderr, "pcopy: write error: %s\n", strerror(err));
+		fprintf(stderr, "%s: write error: %s\n", prog_name(), strerror(err));
 		_exit(1);
 	}
 }

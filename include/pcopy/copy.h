@@ -129,7 +129,10 @@ bool job_is_dst_err(const struct worker_ctx *w, int err);
  */
 int job_run_in_place(struct worker_ctx *w, struct job *job);
 
-/* JOB_HARDLINK needs no worker state: the engine runs parked links inline. */
-int job_run_hardlink(struct job *job);
+/*
+ * JOB_HARDLINK needs no worker state: the engine runs parked links inline.
+ * -n leaves an existing name alone (job->skipped).
+ */
+int job_run_hardlink(const struct pcopy_opts *opts, struct job *job);
 
 #endif /* PCOPY_COPY_H */

@@ -25,7 +25,8 @@ int dest_create_tmp(int dirfd, const char *name, mode_t mode, char **tmp_name);
  * Give the finished file @fd (from dest_create_tmp) its final @name in
  * @dirfd. When @may_exist, an existing non-directory entry under @name
  * (file, symlink, ...) is atomically replaced; a directory there gives
- * -PCOPY_EOVERWRITE_DIR. On failure the temporary is removed and
+ * -PCOPY_EOVERWRITE_DIR. Otherwise nothing is ever replaced: a name that
+ * appeared meanwhile gives -EEXIST (linkat, or rename with NOREPLACE). On failure the temporary is removed and
  * *tmp_name freed. Returns 0 or a negative error.
  */
 int dest_publish(int fd, char **tmp_name, int dirfd, const char *name, bool may_exist);

@@ -52,7 +52,9 @@ enum progress_total {
 struct progress_snapshot {
 	uint64_t count[NR_PROGRESS_COUNTERS];
 	uint64_t total[NR_PROGRESS_TOTALS];
+	uint64_t scan_total[NR_PROGRESS_TOTALS]; /* the counting scan's (scan.h) */
 	bool walk_done;
+	bool scan_done; /* the scan's totals are complete */
 	double elapsed; /* seconds since progress_new() */
 };
 
@@ -92,6 +94,28 @@ void progress_add_total(struct progress *p, enum progress_total t, uint64_t n);
 
 /* The walk has ended: the totals are final. */
 void progress_walk_done(struct progress *p);
+
+/* Whether a progress display is shown (not none, not -q). */
+bool progress_shown(const struct progress *p);
+
+/*
+ * The counting scan (scan.h), one thread: add @files regular files of
+ * @bytes to its totals; progress_scan_done() when it has seen everything.
+ * Until the walk ends the display shows the larger of the walker's and the
+ * scan's totals, and calls them final once the scan is done.
+ */
+void progress_scan_add(struct progress *p, uint64_t files, uint64_t bytes);
+void progress_scan_done(struct progress *p);
+
+/*
+ * Walker: a file of @size bytes at @path (copied) is about to be copied.
+ * The bar names it while it is likely the one being copied, if it is big
+ * enough to dominate the copy (see progress.c). Thread-safe.
+ */
+void progress_large_file(struct progress *p, const char *path, uint64_t size);
+
+/* Files at least this big are passed to progress_large_file(). */
+#define PROGRESS_LARGE_FILE (16ull << 20)
 
 /* Sum the slots now. Thread-safe. */
 void progress_snapshot(struct progress *p, struct progress_snapshot *snap);

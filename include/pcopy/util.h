@@ -25,4 +25,11 @@ void close_quietly(int fd);
 /* Negative errno of the last failed call (never 0). */
 int neg_errno(void);
 
+/*
+ * The name messages start with: the command's name as invoked (argv[0]'s
+ * last component, as coreutils' program_name), so that pcopy installed or
+ * linked as cp says "cp:", like the program it stands in for.
+ */
+const char *prog_name(void);
+
 #endif /* PCOPY_UTIL_H */

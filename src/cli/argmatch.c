@@ -56,10 +56,10 @@ unsigned argmatch_len(const char *context, const char *arg, size_t len,
 	memcpy(bad, arg, len);
 	bad[len] = '\0';
 	fflush(stdout);
-	fprintf(stderr, "pcopy: %s argument %s for '%s'\n", i == -2 ? "ambiguous" : "invalid",
+	fprintf(stderr, "%s: %s argument %s for '%s'\n", prog_name(), i == -2 ? "ambiguous" : "invalid",
 		quote_name(bad, true), context);
 	argmatch_valid(words);
-	fputs(USAGE_HINT, stderr);
+	usage_hint();
 	exit(status);
 }
 
@@ -112,4 +112,9 @@ void argmatch_cp_abbreviations(int argc, char **argv)
 		sprintf(full, "--%s%s", cp_name, arg + 2 + len);
 		argv[i] = full; /* lives as long as argv: the options borrow from it */
 	}
+}
+
+void usage_hint(void)
+{
+	fprintf(stderr, "Try '%s --help' for more information.\n", prog_name());
 }

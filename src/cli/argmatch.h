@@ -17,7 +17,8 @@ struct keyword {
 
 /* Exit status of a usage error (SPEC section 8) and the hint that follows one. */
 #define EXIT_USAGE 2
-#define USAGE_HINT "Try 'pcopy --help' for more information.\n"
+/* "Try 'NAME --help' for more information." on stderr, NAME as invoked. */
+void usage_hint(void);
 
 /*
  * The value of @arg[0..@len) among @words (NULL-terminated). Otherwise print

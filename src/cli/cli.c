@@ -284,11 +284,12 @@ __attribute__((noreturn, format(printf, 2, 3))) static void usage_exit(int statu
 	va_list ap;
 
 	fflush(stdout);
-	fputs("pcopy: ", stderr);
+	fprintf(stderr, "%s: ", prog_name());
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputs("\n" USAGE_HINT, stderr);
+	fputc('\n', stderr);
+	usage_hint();
 	exit(status);
 }
 
@@ -537,13 +538,13 @@ static void check_context(const struct cli_state *cs)
 	}
 	if (cs->require_context) {
 		fflush(stdout);
-		fputs("pcopy: cannot preserve security context without an SELinux-enabled kernel\n",
-		      stderr);
+		fprintf(stderr, "%s: cannot preserve security context without an SELinux-enabled "
+			"kernel\n", prog_name());
 		exit(EXIT_CP_USAGE);
 	}
 	if (cs->context)
-		fputs("pcopy: warning: ignoring --context; it requires an SELinux-enabled kernel\n",
-		      stderr);
+		fprintf(stderr, "%s: warning: ignoring --context; it requires an SELinux-enabled "
+			"kernel\n", prog_name());
 }
 
 /* The backup suffix: -S, else SIMPLE_BACKUP_SUFFIX, else "~"; never one with a '/'. */
@@ -781,7 +782,7 @@ void cli_parse(int argc, char **argv, struct pcopy_opts *opts)
 	argmatch_cp_abbreviations(argc, argv);
 	err = argp_parse(&argp, argc, argv, 0, NULL, &cs);
 	if (err == EINVAL) { /* getopt has printed what was wrong */
-		fputs(USAGE_HINT, stderr);
+		usage_hint();
 		exit(EXIT_USAGE);
 	}
 	if (err)

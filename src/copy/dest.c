@@ -179,12 +179,36 @@ static int rename_error(int err)
 								       : err;
 }
 
+static int rename_over(int dirfd, const char *tmp, const char *name)
+{
+	return renameat(dirfd, tmp, dirfd, name) == 0 ? 0 : rename_error(neg_errno());
+}
+
+/*
+ * A name nobody was to replace: a file that appeared there since the
+ * check (-n) stays, and the caller gets -EEXIST.
+ */
+static int rename_noreplace(int dirfd, const char *tmp, const char *name)
+{
+	if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return neg_errno();
+	/* No RENAME_NOREPLACE on this file system: link, which never
+	 * replaces, then drop the temporary name. */
+	if (linkat(dirfd, tmp, dirfd, name, 0) < 0)
+		return neg_errno();
+	unlinkat(dirfd, tmp, 0);
+	return 0;
+}
+
 int dest_publish(int fd, char **tmp_name, int dirfd, const char *name, bool may_exist)
 {
 	int err;
 
 	if (*tmp_name) {
-		err = renameat(dirfd, *tmp_name, dirfd, name) == 0 ? 0 : rename_error(neg_errno());
+		err = may_exist ? rename_over(dirfd, *tmp_name, name)
+				: rename_noreplace(dirfd, *tmp_name, name);
 		if (err)
 			unlinkat(dirfd, *tmp_name, 0);
 		free(*tmp_name);

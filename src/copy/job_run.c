@@ -76,12 +76,13 @@ int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
 	job_note_dst_mode(opts, job, &dst);
 	if (S_ISDIR(dst.st_mode))
 		return -PCOPY_EOVERWRITE_DIR;
-	if (dst.st_dev == job->st.st_dev && dst.st_ino == job->st.st_ino)
-		return -PCOPY_ESAME_FILE;
+	/* -n keeps any existing name, even the source's own (cp -n f f: exit 0). */
 	if (opts->no_clobber) {
 		job->skipped = PC_SKIPPED_NO_CLOBBER;
 		return 1;
 	}
+	if (dst.st_dev == job->st.st_dev && dst.st_ino == job->st.st_ino)
+		return -PCOPY_ESAME_FILE;
 	if (quick_check_enabled(opts) && quick_check_up_to_date(w, job, &dst)) {
 		job->skipped = PC_SKIPPED_UNCHANGED;
 		return 1;
@@ -502,28 +503,85 @@ static int make_link(int dirfd, const char *name, void *arg)
 	return linkat(src->dirfd, src->path, dirfd, name, 0) == 0 ? 0 : neg_errno();
 }
 
-/* JOB_HARDLINK: link to the copy made earlier in this run. */
-int job_run_hardlink(struct job *job)
+/*
+ * Open the directory of @path (names joined by '/' below @dirfd) one level
+ * at a time, never following a symlink: no PATH_MAX limit, and a directory
+ * of the destination swapped for a symlink cannot send the link elsewhere.
+ * *@last gets the final name. Returns a descriptor (@dirfd itself for a
+ * single name) or a negative errno.
+ */
+static int open_link_dir(int dirfd, const char *path, const char **last)
 {
-	struct link_src src = { job->link_dir->dst_dirfd, job->link_name };
+	char name[NAME_MAX + 1];
+	const char *slash;
+	int fd = dirfd;
+
+	while ((slash = strchr(path, '/'))) {
+		size_t len = (size_t)(slash - path);
+		int next = -ENAMETOOLONG;
+
+		if (len <= NAME_MAX) {
+			memcpy(name, path, len);
+			name[len] = '\0';
+			next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next < 0)
+				next = neg_errno();
+		}
+		if (fd != dirfd)
+			close(fd);
+		if (next < 0)
+			return next;
+		fd = next;
+		path = slash + 1;
+	}
+	*last = path;
+	return fd;
+}
+
+/* Link @src as @job's name; an existing name is replaced unless -n says not to. */
+static int link_as(const struct pcopy_opts *opts, struct job *job, struct link_src *src)
+{
 	struct stat a, b;
 	int err;
 
-	err = make_link(job->dir->dst_dirfd, job->dst_name, &src);
-	if (err == -EEXIST && !job->dir->dst_fresh) {
-		/* Already the same inode (a re-run): nothing to do. */
-		if (fstatat(job->dir->dst_dirfd, job->dst_name, &a, AT_SYMLINK_NOFOLLOW) < 0)
-			return dst_err(job, neg_errno());
-		if (fstatat(src.dirfd, src.path, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-			job->skipped = PC_SKIPPED_UNCHANGED;
-			job->published = true;
-			return 0;
-		}
-		if (S_ISDIR(a.st_mode))
-			return dst_err(job, -PCOPY_EOVERWRITE_DIR);
-		err = dest_replace_with(job->dir->dst_dirfd, job->dst_name, make_link, &src);
+	err = make_link(job->dir->dst_dirfd, job->dst_name, src);
+	if (err != -EEXIST || (job->dir->dst_fresh && !opts->no_clobber))
+		return err;
+	/* Already the same inode (a re-run): nothing to do. */
+	if (fstatat(job->dir->dst_dirfd, job->dst_name, &a, AT_SYMLINK_NOFOLLOW) < 0)
+		return neg_errno();
+	if (fstatat(src->dirfd, src->path, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		job->skipped = PC_SKIPPED_UNCHANGED;
+		return 0;
 	}
+	/* -n: never replace a name, not even by a link (as cp -n). -u links
+	 * over an up-to-date name, as cp -au does ("unconditionally"). */
+	if (opts->no_clobber) {
+		job->skipped = PC_SKIPPED_NO_CLOBBER;
+		return 1;
+	}
+	if (S_ISDIR(a.st_mode))
+		return -PCOPY_EOVERWRITE_DIR;
+	return dest_replace_with(job->dir->dst_dirfd, job->dst_name, make_link, src);
+}
+
+/* JOB_HARDLINK: link to the copy made earlier in this run. */
+int job_run_hardlink(const struct pcopy_opts *opts, struct job *job)
+{
+	struct link_src src;
+	int fd, err;
+
+	fd = open_link_dir(job->link_dir->dst_dirfd, job->link_name, &src.path);
+	if (fd < 0)
+		return dst_err(job, fd);
+	src.dirfd = fd;
+	err = link_as(opts, job, &src);
+	if (fd != job->link_dir->dst_dirfd)
+		close(fd);
+	if (err > 0)
+		return 0; /* -n */
+	/* Also when skipped as the same inode: the name does hold the copy. */
 	job->published = !err;
 	return dst_err(job, err);
 }
@@ -575,7 +633,7 @@ int job_run(struct worker_ctx *w, struct job *job)
 	case JOB_SPECIAL:
 		return run_special(w, job);
 	case JOB_HARDLINK:
-		return job_run_hardlink(job);
+		return job_run_hardlink(w->opts, job);
 	}
 	BUG("unknown job kind %d", job->kind);
 }

@@ -25,6 +25,7 @@
 #include "pcopy/mpi.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
+#include "pcopy/scan.h"
 #include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
@@ -245,26 +246,66 @@ static void retire(struct engine *engine, struct job *job, int err)
 	engine_dir_release(engine, dir);
 }
 
+static enum hardlink_outcome copy_outcome(const struct job *job, int err)
+{
+	/* -u left an up-to-date file under the copy's name: that file is the
+	 * copy, the other names link to it (cp -au does the same). */
+	if (job->published || job->skipped == PC_SKIPPED_UNCHANGED)
+		return HARDLINK_COPIED;
+	/* -n left someone else's file there: cp -n copies the next name. */
+	if (job->skipped == PC_SKIPPED_NO_CLOBBER)
+		return HARDLINK_NO_COPY;
+	return err ? HARDLINK_FAILED : HARDLINK_COPIED;
+}
+
+/* The next name of a group whose first was left alone by -n: copied here. */
+static void copy_inline(struct engine *engine, struct job *job)
+{
+	struct worker_ctx w;
+	int err;
+
+	worker_ctx_init(&w, engine->opts, engine->progress, engine->opts->jobs + 1);
+	err = job_run(&w, job);
+	worker_ctx_release(&w);
+	engine_job_done(engine, job, err);
+}
+
 /* The copy of a hard-link group is done: make (or fail) its parked links. */
 static void release_parked(struct engine *engine, struct job *job, int err)
 {
-	struct job *parked = hardlink_complete(engine->links, job, job->published ? 0 : err);
+	enum hardlink_outcome outcome = copy_outcome(job, err);
+	struct job *recopy, *parked = hardlink_complete(engine->links, job, outcome, &recopy);
 
 	while (parked) {
 		struct job *next = parked->next;
 		int e = err;
 
-		if (job->published && stop_requested())
+		if (outcome == HARDLINK_COPIED && stop_requested())
 			e = -EINTR;
-		else if (job->published && engine->opts->dry_run)
+		else if (outcome == HARDLINK_COPIED && engine->opts->dry_run)
 			e = 0;
-		else if (job->published)
-			e = job_run_hardlink(parked);
+		else if (outcome == HARDLINK_COPIED)
+			e = job_run_hardlink(engine->opts, parked);
 
 		parked->next = NULL;
 		retire(engine, parked, e);
 		parked = next;
 	}
+	if (recopy)
+		copy_inline(engine, recopy);
+}
+
+/*
+ * -n: a name that appeared after the check was left alone (the publish
+ * never replaces), which is a skip, not an error.
+ */
+static int no_clobber_race(struct engine *engine, struct job *job, int err)
+{
+	if (err != -EEXIST || !engine->opts->no_clobber || job->published)
+		return err;
+	job->skipped = PC_SKIPPED_NO_CLOBBER;
+	job->err_dst = false;
+	return 0;
 }
 
 void engine_job_done(struct engine *engine, struct job *job, int err)
@@ -287,6 +328,7 @@ void engine_job_done(struct engine *engine, struct job *job, int err)
 		err = task->final_err;
 		free(task);
 	}
+	err = no_clobber_race(engine, job, err);
 	if (job->group)
 		release_parked(engine, job, err);
 	retire(engine, job, err);
@@ -361,10 +403,8 @@ struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kin
 	progress_bind_slot(engine->progress, opts->jobs);
 	delete_init(&engine->del, opts, engine->progress);
 	engine->linkdest = linkdest_new(opts, engine->progress);
-	/* Names are counted against st_nlink only when no symlink is followed: a
-	 * followed one is a name st_nlink does not count. */
 	if (opts->preserve & PRESERVE_LINKS)
-		engine->links = hardlink_map_new(engine, opts->deref == DEREF_NEVER);
+		engine->links = hardlink_map_new(engine, HARDLINK_REMEMBER_BUDGET);
 	sink = (struct backend_sink){
 		.job_done = sink_job_done,
 		.ctx = engine,
@@ -407,7 +447,7 @@ int engine_end(struct engine *engine, int status)
 	free(engine);
 	/* Output that did not reach stdout fails the run, as in coreutils. */
 	if (out_err) {
-		fprintf(stderr, "pcopy: write error: %s\n", strerror(-out_err));
+		fprintf(stderr, "%s: write error: %s\n", prog_name(), strerror(-out_err));
 		if (status == 0)
 			status = 1;
 	}
@@ -417,6 +457,7 @@ int engine_end(struct engine *engine, int status)
 int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 {
 	struct engine *engine;
+	struct scan *scan;
 	int status;
 
 	/* The mpi backend is a driver: it runs this engine in every rank. */
@@ -431,7 +472,11 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 		return 2;
 	}
 	engine = engine_start(opts, kind, NULL);
+	/* Totals ahead of the walker, for the display only; once the walk
+	 * ends its own totals are final and the scan has nothing to add. */
+	scan = scan_start(opts, engine->progress);
 	walk_run(engine, engine->backend, engine->links);
+	scan_stop(&scan);
 	status = engine_drain(engine);
 	return engine_end(engine, status);
 }

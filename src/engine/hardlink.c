@@ -11,20 +11,26 @@
 #include "pcopy/util.h"
 
 enum group_state {
+	GROUP_NEW,     /* no copy yet (or it failed, or -n left its name alone):
+			  the next name seen is copied */
 	GROUP_PENDING, /* the copy is being made */
 	GROUP_DONE,    /* the copy has its final name: link to it */
-	GROUP_FAILED,  /* the copy failed: the next link seen is copied again */
 };
 
 struct hardlink_group {
 	dev_t dev;
 	ino_t ino;
 	nlink_t nlink;             /* links the source inode has */
-	nlink_t seen;              /* links met by the walker so far */
+	nlink_t seen;              /* of those, names met by the walker so far */
 	enum group_state state;
 	struct dir_node *root;     /* operand root of the copy; reference held */
 	char *rel_path;            /* copy's path below root->dst_dirfd; owned */
-	struct job *parked;        /* links waiting for the copy */
+	const char *base;          /* its last component, inside rel_path */
+	dev_t dir_dev;             /* the copy's destination directory, to link */
+	ino_t dir_ino;             /* within it by name when the link is there too */
+	bool keep;                 /* -L: remembered for the whole run, as cp does */
+	struct job *parked;        /* links waiting for the copy, in walk order */
+	struct job **parked_tail;
 	struct hardlink_group *next; /* hash chain */
 };
 
@@ -34,19 +40,30 @@ struct hardlink_map {
 	struct hardlink_group **buckets;
 	size_t nr_buckets;
 	size_t nr_groups;
-	bool by_count;                   /* retire a group after st_nlink names */
+	size_t budget;                   /* bytes the kept groups may take */
+	size_t kept_bytes;               /* bytes they take now */
 };
 
-struct hardlink_map *hardlink_map_new(struct engine *engine, bool by_count)
+struct hardlink_map *hardlink_map_new(struct engine *engine, size_t budget)
 {
 	struct hardlink_map *map = xcalloc(1, sizeof(*map));
 
-	map->by_count = by_count;
+	map->budget = budget;
 	pthread_mutex_init(&map->lock, NULL);
 	map->engine = engine;
 	map->nr_buckets = 1024;
 	map->buckets = xcalloc(map->nr_buckets, sizeof(*map->buckets));
 	return map;
+}
+
+size_t hardlink_map_size(struct hardlink_map *map)
+{
+	size_t n;
+
+	pthread_mutex_lock(&map->lock);
+	n = map->nr_groups;
+	pthread_mutex_unlock(&map->lock);
+	return n;
 }
 
 static size_t bucket_of(const struct hardlink_map *map, dev_t dev, ino_t ino)
@@ -85,6 +102,29 @@ static struct hardlink_group **find(struct hardlink_map *map, dev_t dev, ino_t i
 	return pg;
 }
 
+static struct hardlink_group *group_add(struct hardlink_map *map, const struct stat *st,
+					bool keep)
+{
+	struct hardlink_group *g;
+	size_t b;
+
+	if (map->nr_groups >= map->nr_buckets)
+		grow(map);
+	g = xcalloc(1, sizeof(*g));
+	g->dev = st->st_dev;
+	g->ino = st->st_ino;
+	g->nlink = st->st_nlink;
+	g->parked_tail = &g->parked;
+	g->keep = keep;
+	if (keep)
+		map->kept_bytes += sizeof(*g);
+	b = bucket_of(map, g->dev, g->ino);
+	g->next = map->buckets[b];
+	map->buckets[b] = g;
+	map->nr_groups++;
+	return g;
+}
+
 static void group_free(struct hardlink_map *map, struct hardlink_group *g)
 {
 	if (g->root)
@@ -98,7 +138,7 @@ static void maybe_retire(struct hardlink_map *map, struct hardlink_group *g)
 {
 	struct hardlink_group **pg;
 
-	if (g->state == GROUP_PENDING || g->seen < g->nlink || g->parked)
+	if (g->keep || g->state == GROUP_PENDING || g->seen < g->nlink || g->parked)
 		return;
 	pg = find(map, g->dev, g->ino);
 	*pg = g->next;
@@ -106,36 +146,62 @@ static void maybe_retire(struct hardlink_map *map, struct hardlink_group *g)
 	group_free(map, g);
 }
 
-/* Make @job a link to the group's published copy. */
+static void park(struct hardlink_group *g, struct job *job)
+{
+	job->next = NULL;
+	*g->parked_tail = job;
+	g->parked_tail = &job->next;
+}
+
+/* Take the parked list (in walk order) out of the group. */
+static struct job *unpark_all(struct hardlink_group *g)
+{
+	struct job *list = g->parked;
+
+	g->parked = NULL;
+	g->parked_tail = &g->parked;
+	return list;
+}
+
+/*
+ * Make @job a link to the group's copy: by its name when both are in one
+ * directory, else by its path below the operand root, which the run
+ * resolves one directory at a time (never as one path string).
+ */
 static void make_link_job(struct hardlink_group *g, struct job *job)
 {
+	bool same_dir = g->dir_ino && job->dir->dst_ino == g->dir_ino &&
+			job->dir->dst_dev == g->dir_dev;
+
 	job->kind = JOB_HARDLINK;
-	job->link_dir = g->root;
-	atomic_fetch_add(&g->root->refs, 1);
-	job->link_name = xstrdup(g->rel_path);
+	job->link_dir = same_dir ? job->dir : g->root;
+	atomic_fetch_add(&job->link_dir->refs, 1);
+	job->link_name = xstrdup(same_dir ? g->base : g->rel_path);
 	job->group = NULL;
 }
 
-enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job)
+enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job, bool counted,
+				    bool remember)
 {
-	struct hardlink_group **pg, *g;
+	struct hardlink_group *g;
 	enum hardlink_action action;
 
 	pthread_mutex_lock(&map->lock);
-	pg = find(map, job->st.st_dev, job->st.st_ino);
-	g = *pg;
+	g = *find(map, job->st.st_dev, job->st.st_ino);
 	if (!g) {
-		if (map->nr_groups >= map->nr_buckets)
-			grow(map);
-		g = xcalloc(1, sizeof(*g));
-		g->dev = job->st.st_dev;
-		g->ino = job->st.st_ino;
-		g->nlink = map->by_count ? job->st.st_nlink : (nlink_t)-1;
-		g->next = map->buckets[bucket_of(map, g->dev, g->ino)];
-		map->buckets[bucket_of(map, g->dev, g->ino)] = g;
-		map->nr_groups++;
+		/* Reached through a symlink may come again: remembered
+		 * while the budget lasts; then only files with more names
+		 * to come, until they came. */
+		bool keep = remember && map->kept_bytes < map->budget;
+
+		if (!keep && (job->st.st_nlink < 2 || !counted)) {
+			pthread_mutex_unlock(&map->lock);
+			return HARDLINK_COPY;
+		}
+		g = group_add(map, &job->st, keep);
 	}
-	g->seen++;
+	if (counted)
+		g->seen++;
 	switch (g->state) {
 	case GROUP_DONE:
 		make_link_job(g, job);
@@ -143,15 +209,10 @@ enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job)
 		maybe_retire(map, g);
 		break;
 	case GROUP_PENDING:
-		if (g->seen > 1) {
-			job->next = g->parked;
-			g->parked = job;
-			action = HARDLINK_PARKED;
-			break;
-		}
-		/* The first one seen is the copy. */
-		__attribute__((fallthrough));
-	case GROUP_FAILED:
+		park(g, job);
+		action = HARDLINK_PARKED;
+		break;
+	case GROUP_NEW:
 	default:
 		g->state = GROUP_PENDING;
 		job->group = g;
@@ -162,41 +223,64 @@ enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job)
 	return action;
 }
 
-/* The path of @job's destination below its operand root, and that root. */
-static char *rel_dst_path(const struct job *job, struct dir_node **root)
+/* Record where @job's destination is: its directory and path below the root. */
+static void set_target(struct hardlink_map *map, struct hardlink_group *g,
+		       const struct job *job)
 {
-	struct dir_node *d = job->dir;
-	char *path = xstrdup(job->dst_name);
+	const struct dir_node *d;
+	size_t len = strlen(job->dst_name) + 1;
+	char *end;
 
-	while (!d->is_root) {
-		char *p = xasprintf("%s/%s", d->dst_name, path);
-
-		free(path);
-		path = p;
-		d = d->parent;
+	for (d = job->dir; !d->is_root; d = d->parent)
+		len += strlen(d->dst_name) + 1;
+	g->root = (struct dir_node *)d;
+	atomic_fetch_add(&g->root->refs, 1);
+	g->rel_path = xmalloc(len);
+	end = g->rel_path + len - 1;
+	*end = '\0';
+	end -= strlen(job->dst_name);
+	memcpy(end, job->dst_name, strlen(job->dst_name));
+	g->base = end;
+	/* Linear, not one string per level: trees can be 10,000 deep. */
+	for (d = job->dir; !d->is_root; d = d->parent) {
+		*--end = '/';
+		end -= strlen(d->dst_name);
+		memcpy(end, d->dst_name, strlen(d->dst_name));
 	}
-	*root = d;
-	return path;
+	g->dir_dev = job->dir->dst_dev;
+	g->dir_ino = job->dir->dst_ino;
+	if (g->keep)
+		map->kept_bytes += len;
 }
 
-struct job *hardlink_complete(struct hardlink_map *map, struct job *job, int err)
+struct job *hardlink_complete(struct hardlink_map *map, struct job *job,
+			      enum hardlink_outcome outcome, struct job **recopy)
 {
 	struct hardlink_group *g = job->group;
 	struct job *parked, *j;
 
+	*recopy = NULL;
 	pthread_mutex_lock(&map->lock);
-	parked = g->parked;
-	g->parked = NULL;
-	if (err) {
-		g->state = GROUP_FAILED;
-	} else {
+	parked = unpark_all(g);
+	g->state = GROUP_NEW;
+	if (outcome == HARDLINK_COPIED) {
 		g->state = GROUP_DONE;
-		if (!g->rel_path) {
-			g->rel_path = rel_dst_path(job, &g->root);
-			atomic_fetch_add(&g->root->refs, 1);
-		}
+		if (!g->rel_path)
+			set_target(map, g, job);
 		for (j = parked; j; j = j->next)
 			make_link_job(g, j);
+	} else if (outcome == HARDLINK_NO_COPY && parked) {
+		/* The next name in walk order is the copy; the rest wait for it. */
+		*recopy = parked;
+		parked = parked->next;
+		(*recopy)->next = NULL;
+		(*recopy)->group = g;
+		g->state = GROUP_PENDING;
+		while (parked) {
+			j = parked->next;
+			park(g, parked);
+			parked = j;
+		}
 	}
 	job->group = NULL;
 	maybe_retire(map, g);

@@ -261,18 +261,36 @@ static void submit_chunked(struct walker *wk, struct job *job)
 }
 
 /*
+ * -L: was @job's entry a symlink (followed to the file)? Such a name is not
+ * one of the file's st_nlink names. The walker stats through symlinks
+ * under -L, so ask once more without following.
+ */
+static bool reached_by_symlink(const struct job *job)
+{
+	struct stat st;
+
+	return fstatat(job->dir->src_dirfd, job->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISLNK(st.st_mode);
+}
+
+/*
  * Hard links (-a, -d): an inode met again becomes a link to its first copy.
  * Returns true when the job was taken care of (submitted as a link, or
  * parked until the copy has its name).
  */
 static bool claim_link(struct walker *wk, struct job *job)
 {
-	/* A followed symlink (-L, or an -H operand) may be another name of a file. */
+	/* A followed symlink (-L, or an -H operand) may be another name of a
+	 * file: such entries are remembered, as cp does (within a budget). */
 	bool follow_all = wk->opts->deref == DEREF_ALWAYS || job->follow;
+	bool counted = true;
 
 	if (!wk->links || (job->st.st_nlink < 2 && !follow_all))
 		return false;
-	switch (hardlink_claim(wk->links, job)) {
+	/* Only a file with more names has names to count. */
+	if (follow_all && job->st.st_nlink > 1)
+		counted = !reached_by_symlink(job);
+	switch (hardlink_claim(wk->links, job, counted, follow_all)) {
 	case HARDLINK_PARKED:
 		return true;
 	case HARDLINK_LINK:
@@ -297,6 +315,12 @@ static void submit_file(struct walker *wk, struct job *job)
 	if (!wk->totals_counted) {
 		progress_add_total(wk->progress, PT_FILES, 1);
 		progress_add_total(wk->progress, PT_BYTES, (uint64_t)job->st.st_size);
+	}
+	if ((uint64_t)job->st.st_size >= PROGRESS_LARGE_FILE && progress_shown(wk->progress)) {
+		char *path = dir_src_path(job->dir, job->name);
+
+		progress_large_file(wk->progress, path, (uint64_t)job->st.st_size);
+		free(path);
 	}
 	/* A dry run writes nothing, so there is nothing to split. */
 	if ((uint64_t)job->st.st_size > wk->opts->chunk_size && !wk->opts->dry_run)

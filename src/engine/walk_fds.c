@@ -18,6 +18,7 @@
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
+#include "pcopy/scan.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
 #include "engine/walk_internal.h"
@@ -140,7 +141,7 @@ int walk_reopen_frame(struct walker *wk, size_t top)
 unsigned walk_dir_budget(const struct pcopy_opts *opts)
 {
 	struct rlimit rl;
-	rlim_t reserve = 32 + 4 * (rlim_t)opts->jobs;
+	rlim_t reserve = 32 + 4 * (rlim_t)opts->jobs + SCAN_MAX_FDS; /* + the counting scan */
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
 		return 1u << 20;

@@ -207,6 +207,30 @@ static bool just_created(struct walker *wk, struct dir_node *root, struct made_s
 }
 
 /*
+ * Would copying @src (stat @st) onto @dst_name destroy what it copies?
+ * Either both are one file, or @src is a symlink (not followed) to the
+ * file @dst_name is: copied over it, the link would point at itself and the
+ * data would be gone. cp calls both "the same file".
+ */
+static bool same_as_dest(struct dir_node *root, const char *src, const char *dst_name,
+			 const struct stat *st, bool follow)
+{
+	struct stat dst, target;
+
+	if (fstatat(root->dst_dirfd, dst_name, &dst, 0) < 0)
+		return false;
+	if (dst.st_dev == st->st_dev && dst.st_ino == st->st_ino)
+		return true;
+	if (follow || !S_ISLNK(st->st_mode) || fstatat(root->src_dirfd, src, &target, 0) < 0)
+		return false;
+	if (target.st_dev != dst.st_dev || target.st_ino != dst.st_ino)
+		return false;
+	/* A symlink in the destination is replaced, not written through. */
+	return fstatat(root->dst_dirfd, dst_name, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       !S_ISLNK(dst.st_mode);
+}
+
+/*
  * Copy source operand @src to @dst_name inside @root. @dst_display is the
  * destination operand when it ended with '/', which only a directory may
  * be copied to (as cp: "cannot create regular file 'x/': Not a directory").
@@ -215,7 +239,7 @@ void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
 		  const char *dst_name, const char *dst_slashed, struct made_set *made)
 {
 	bool follow = wk->opts->deref != DEREF_NEVER;
-	struct stat st, dst;
+	struct stat st;
 	struct dir_node *top;
 
 	if (fstatat(root->src_dirfd, src, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
@@ -233,8 +257,8 @@ void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
 		free(base);
 		if (excluded)
 			return;
-		if (fstatat(root->dst_dirfd, dst_name, &dst, 0) == 0 && dst.st_dev == st.st_dev &&
-		    dst.st_ino == st.st_ino) {
+		/* -n: the existing name is kept, whatever it is (the job skips it). */
+		if (!wk->opts->no_clobber && same_as_dest(root, src, dst_name, &st, follow)) {
 			char *backup_src;
 			int go = walk_backup_same_file(wk, root, src, dst_name, &st, &backup_src);
 

@@ -17,6 +17,7 @@
 #include "pcopy/options.h"
 #include "pcopy/progress.h"
 #include "pcopy/quote.h"
+#include "pcopy/util.h"
 
 /* What -u would do with it: the same test as the copy's own (job_run.c). */
 static bool walk_prompt_up_to_date(const struct stat *src, const struct stat *dst)
@@ -67,11 +68,11 @@ static bool walk_prompt_ask(const struct pcopy_opts *opts, int dirfd, const char
 		walk_prompt_perms(dst->st_mode, perms);
 		fprintf(stderr,
 			opts->remove_destination || opts->force
-				? "pcopy: replace %s, overriding mode %04o (%s)? "
-				: "pcopy: unwritable %s (mode %04o, %s); try anyway? ",
-			quoted, (unsigned)(dst->st_mode & 07777), perms);
+				? "%s: replace %s, overriding mode %04o (%s)? "
+				: "%s: unwritable %s (mode %04o, %s); try anyway? ",
+			prog_name(), quoted, (unsigned)(dst->st_mode & 07777), perms);
 	} else {
-		fprintf(stderr, "pcopy: overwrite %s? ", quoted);
+		fprintf(stderr, "%s: overwrite %s? ", prog_name(), quoted);
 	}
 	fflush(stderr);
 	free(quoted);

@@ -23,6 +23,7 @@
 #include "pcopy/progress.h"
 #include "pcopy/quote.h"
 #include "pcopy/util.h"
+#include "report/eta.h"
 #include "report/render.h"
 
 #define CACHE_LINE 64
@@ -47,6 +48,9 @@ struct progress {
 	/* Written by the walker only; kept off the slots' cache lines. */
 	_Alignas(CACHE_LINE) _Atomic uint64_t total[NR_PROGRESS_TOTALS];
 	atomic_bool walk_done;
+	/* Written by the counting scan's thread only. */
+	_Alignas(CACHE_LINE) _Atomic uint64_t scan_total[NR_PROGRESS_TOTALS];
+	atomic_bool scan_done;
 	/* MPI: what the other ranks reported, added to every snapshot. */
 	_Atomic uint64_t remote_count[NR_PROGRESS_COUNTERS];
 	_Atomic uint64_t remote_total[NR_PROGRESS_TOTALS];
@@ -65,6 +69,7 @@ struct progress {
 	bool deleting, linking;	  /* --delete, --link-dest: their summary keys */
 	bool ansi;		  /* stderr is a terminal that knows ESC[K */
 	bool out_on_bar_tty;	  /* stdout is the terminal the bar is on */
+	bool utf8;		  /* the locale's charset is UTF-8: block graphics */
 	unsigned columns;	  /* $COLUMNS, or 0 */
 	unsigned jobs;		  /* -j, for the summary */
 	const char *backend_name; /* borrowed, for the summary */
@@ -79,6 +84,11 @@ struct progress {
 	uint64_t last_ns; /* clock and bytes at the last rate sample */
 	uint64_t last_bytes;
 	double rate; /* smoothed bytes/s; < 0 before a sample */
+	struct eta_model eta;
+	/* The large file being copied (progress_large_file()), or NULL. */
+	char *big_name;
+	uint64_t big_size;
+	uint64_t big_start; /* PC_BYTES when it was announced */
 	int out_err; /* first failed write to stdout (-errno), or 0 */
 };
 
@@ -111,10 +121,26 @@ static bool same_tty(void)
 	return out.st_rdev == err.st_rdev;
 }
 
+/*
+ * Whether the locale's character set is UTF-8, read from the environment
+ * as setlocale(LC_CTYPE, "") would (pcopy never calls it: its messages
+ * and quoting stay in the C locale).
+ */
+static bool locale_is_utf8(void)
+{
+	const char *vars[] = {"LC_ALL", "LC_CTYPE", "LANG"}, *v = NULL;
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]) && !(v && *v); i++)
+		v = getenv(vars[i]);
+	return v && (strcasestr(v, "UTF-8") || strcasestr(v, "utf8"));
+}
+
 /* Read what the environment says about the terminal, once. */
 static void progress_probe_terminal(struct progress *p)
 {
 	const char *term = getenv("TERM"), *cols = getenv("COLUMNS");
+
+	p->utf8 = locale_is_utf8();
 
 	p->ansi = isatty(STDERR_FILENO) && term && *term && strcmp(term, "dumb");
 	p->out_on_bar_tty = same_tty();
@@ -134,6 +160,9 @@ struct progress *progress_new(const struct pcopy_opts *opts, unsigned nr_slots,
 	p->clock = clock ? clock : clock_now_ns;
 	p->start_ns = p->last_ns = p->clock();
 	p->rate = -1;
+	eta_init(&p->eta);
+	/* The start is a sample: nothing done at time 0. */
+	eta_sample(&p->eta, 0, 0, 0);
 	if (opts) {
 		p->mode = opts->quiet ? PROGRESS_NONE : opts->progress;
 		p->json_errors = opts->progress == PROGRESS_JSON;
@@ -199,6 +228,25 @@ void progress_walk_done(struct progress *p)
 		atomic_store_explicit(&p->walk_done, true, memory_order_release);
 }
 
+bool progress_shown(const struct progress *p)
+{
+	return p && p->mode != PROGRESS_NONE;
+}
+
+void progress_scan_add(struct progress *p, uint64_t files, uint64_t bytes)
+{
+	if (!p)
+		return;
+	atomic_fetch_add_explicit(&p->scan_total[PT_FILES], files, memory_order_relaxed);
+	atomic_fetch_add_explicit(&p->scan_total[PT_BYTES], bytes, memory_order_relaxed);
+}
+
+void progress_scan_done(struct progress *p)
+{
+	if (p)
+		atomic_store_explicit(&p->scan_done, true, memory_order_release);
+}
+
 void progress_snapshot(struct progress *p, struct progress_snapshot *snap)
 {
 	unsigned s, c;
@@ -207,6 +255,9 @@ void progress_snapshot(struct progress *p, struct progress_snapshot *snap)
 	if (!p)
 		return;
 	snap->walk_done = atomic_load_explicit(&p->walk_done, memory_order_acquire);
+	snap->scan_done = atomic_load_explicit(&p->scan_done, memory_order_acquire);
+	for (c = 0; c < NR_PROGRESS_TOTALS; c++)
+		snap->scan_total[c] = atomic_load_explicit(&p->scan_total[c], memory_order_relaxed);
 	for (c = 0; c < NR_PROGRESS_TOTALS; c++)
 		snap->total[c] = atomic_load_explicit(&p->total[c], memory_order_relaxed);
 	for (s = 0; s < p->nr_slots; s++)
@@ -274,11 +325,21 @@ static unsigned bar_width(const struct progress *p)
 	return p->columns ? p->columns : 80;
 }
 
+/* Columns of @len bytes of UTF-8 @s: its characters (the bar is one line). */
+static size_t line_columns(const char *s, size_t len)
+{
+	size_t cols = 0;
+
+	for (size_t i = 0; i < len; i++)
+		cols += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return cols;
+}
+
 /* Draw @line over the bar (lock held); @final ends it with a newline. */
 static void bar_draw_locked(struct progress *p, const char *line, size_t len, bool final)
 {
-	char buf[PROGRESS_LINE_MAX + 8];
-	size_t n = 0;
+	char buf[2 * PROGRESS_LINE_MAX + 8];
+	size_t n = 0, cols = line_columns(line, len);
 
 	buf[n++] = '\r';
 	memcpy(buf + n, line, len);
@@ -288,36 +349,72 @@ static void bar_draw_locked(struct progress *p, const char *line, size_t len, bo
 		n += 3;
 	} else {
 		/* Pad over the rest of a longer previous line. */
-		while (n - 1 < p->bar_len && n < sizeof(buf) - 1)
+		for (size_t c = cols; c < p->bar_len && n < sizeof(buf) - 1; c++)
 			buf[n++] = ' ';
 	}
 	if (final)
 		buf[n++] = '\n';
 	write_all(STDERR_FILENO, buf, n);
-	p->bar_len = final ? 0 : len;
+	p->bar_len = final ? 0 : cols;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
 }
 
 /*
- * The view of @snap for display (lock held, rate already updated). Totals
- * never show less than what is done: a worker's count can be seen before
- * the walker's total, and a file can grow while it is copied.
+ * The large file announced last, if it is likely still the one being
+ * copied and big enough to dominate: a quarter of all bytes, or five
+ * seconds of copying at the current rate.
  */
-static void progress_view_of(const struct progress *p, const struct progress_snapshot *snap,
+static const char *big_file_shown(const struct progress *p, const struct progress_view *v)
+{
+	uint64_t since;
+
+	if (!p->big_name || v->finished)
+		return NULL;
+	since = v->bytes - p->big_start;
+	if (v->bytes < p->big_start || since >= p->big_size)
+		return NULL;
+	if (p->big_size * 4 >= v->bytes_total || (p->rate > 0 && p->big_size >= p->rate * 5))
+		return p->big_name;
+	return NULL;
+}
+
+/*
+ * The view of @snap for display (lock held, rate and ETA model already
+ * sampled). Until the walk ends the totals are the larger of the walker's
+ * and the counting scan's, final once the scan is done; then the walker's.
+ * Totals never show less than what is done: a worker's count can be seen
+ * before the walker's total, and a file can grow while it is copied.
+ */
+static void progress_view_of(struct progress *p, const struct progress_snapshot *snap,
 			     struct progress_view *v)
 {
+	uint64_t files_total = snap->total[PT_FILES], bytes_total = snap->total[PT_BYTES];
+
 	memset(v, 0, sizeof(*v));
+	if (!snap->walk_done) {
+		files_total = max_u64(files_total, snap->scan_total[PT_FILES]);
+		bytes_total = max_u64(bytes_total, snap->scan_total[PT_BYTES]);
+	}
 	v->bytes = snap->count[PC_BYTES];
 	v->files = snap->count[PC_FILES];
 	v->errors = snap->count[PC_ERRORS];
-	v->bytes_total = snap->total[PT_BYTES] > v->bytes ? snap->total[PT_BYTES] : v->bytes;
-	v->files_total = snap->total[PT_FILES] > v->files ? snap->total[PT_FILES] : v->files;
+	v->bytes_total = max_u64(bytes_total, v->bytes);
+	v->files_total = max_u64(files_total, v->files);
 	v->walk_done = snap->walk_done;
+	v->totals_final = snap->walk_done || snap->scan_done;
 	v->elapsed = snap->elapsed;
 	v->rate = p->rate;
+	v->utf8 = p->utf8;
 	v->eta = -1;
 	/* The ETA is only honest once the totals are final. */
-	if (v->walk_done && p->rate > 0)
-		v->eta = (double)(v->bytes_total - v->bytes) / p->rate;
+	if (v->totals_final)
+		v->eta = eta_estimate(&p->eta, snap->elapsed, v->files_total - v->files,
+				      v->bytes_total - v->bytes);
+	v->name = big_file_shown(p, v);
 }
 
 /* Fold the bytes done since the last sample into the moving average. */
@@ -376,6 +473,7 @@ void progress_tick(struct progress *p)
 	progress_snapshot(p, &snap);
 	pthread_mutex_lock(&p->lock);
 	rate_sample_locked(p, snap.count[PC_BYTES], p->start_ns + (uint64_t)(snap.elapsed * 1e9));
+	eta_sample(&p->eta, snap.elapsed, snap.count[PC_FILES], snap.count[PC_BYTES]);
 	progress_view_of(p, &snap, &v);
 	progress_show_locked(p, &v, -1);
 	pthread_mutex_unlock(&p->lock);
@@ -507,6 +605,22 @@ void progress_debug(struct progress *p, const char *text)
 	free(line);
 }
 
+void progress_large_file(struct progress *p, const char *path, uint64_t size)
+{
+	struct progress_snapshot snap;
+
+	if (!progress_shown(p))
+		return;
+	progress_snapshot(p, &snap);
+	pthread_mutex_lock(&p->lock);
+	/* The newest: the walker is at most a queue of jobs ahead. */
+	free(p->big_name);
+	p->big_name = xstrdup(path);
+	p->big_size = size;
+	p->big_start = snap.count[PC_BYTES];
+	pthread_mutex_unlock(&p->lock);
+}
+
 void progress_local_snapshot(struct progress *p, struct progress_snapshot *snap)
 {
 	progress_snapshot(p, snap);
@@ -557,10 +671,10 @@ void progress_message(struct progress *p, const char *path, const char *message,
 		progress_render_json_error(&b, path, message, err);
 	} else if (path) {
 		q = quote_name(path, false);
-		json_addf(&b, "pcopy: %s: %s", q, message);
+		json_addf(&b, "%s: %s: %s", prog_name(), q, message);
 		free(q);
 	} else {
-		json_addf(&b, "pcopy: %s", message);
+		json_addf(&b, "%s: %s", prog_name(), message);
 	}
 	json_add(&b, "\n", 1);
 	progress_write_line(p, STDERR_FILENO, b.buf, b.len);
@@ -639,6 +753,7 @@ int progress_finish(struct progress **pp, int exit_status)
 	out_err = p->out_err;
 	pthread_cond_destroy(&p->wake);
 	pthread_mutex_destroy(&p->lock);
+	free(p->big_name);
 	free(p->slots);
 	bwlimit_free(&p->bw);
 	free(p);

@@ -65,155 +65,15 @@ unsigned progress_percent(const struct progress_view *v)
 		total = v->files_total;
 	}
 	if (!total)
-		return v->walk_done ? 100 : 0;
+		return v->totals_final ? 100 : 0;
 	if (done >= total)
 		return 100;
 	return (unsigned)((double)done * 100 / (double)total);
 }
 
-/* Bar fields, in the order they are dropped when the line is too wide. */
-enum bar_field {
-	BF_ELAPSED,
-	BF_ERRORS,
-	BF_FILES,
-	BF_RATE,
-	BF_ETA,
-	BF_PERCENT, /* never dropped */
-	BF_BYTES,   /* never dropped */
-	NR_BAR_FIELDS
-};
-
-/* The order fields appear in on the line. */
-static const enum bar_field bar_order[] = {
-	BF_PERCENT, BF_BYTES, BF_FILES, BF_ERRORS, BF_RATE, BF_ETA, BF_ELAPSED,
-};
-
-#define BAR_FIELD_MAX 48
-#define BAR_GRAPHIC_MIN 8 /* narrower than this is not worth drawing */
-#define BAR_GRAPHIC_MAX 40
-
-/* "1.50/3.00 GiB", or "512 MiB/3.00 GiB" when the units differ. */
-static void progress_bytes_pair(char *buf, size_t size, uint64_t done, uint64_t total)
-{
-	char a[16], b[16], *unit_a, *unit_b;
-
-	progress_human(a, sizeof(a), done);
-	progress_human(b, sizeof(b), total);
-	unit_a = strchr(a, ' ');
-	unit_b = strchr(b, ' ');
-	if (unit_a && unit_b && !strcmp(unit_a, unit_b))
-		*unit_a = '\0';
-	snprintf(buf, size, "%s/%s", a, b);
-}
-
-/* Fill @f with the text of every field ("" when a field has nothing to say). */
-static void bar_fields(char f[NR_BAR_FIELDS][BAR_FIELD_MAX], const struct progress_view *v)
-{
-	const char *more = v->walk_done ? "" : "+"; /* totals still growing */
-	char a[16];
-
-	/*
-	 * A percentage of a total that still grows says little (the walker
-	 * runs just ahead of the copy, so it hovers near 100%): "--%" until
-	 * the walk ends, and no graphic either.
-	 */
-	if (v->walk_done)
-		snprintf(f[BF_PERCENT], BAR_FIELD_MAX, "%3u%%", progress_percent(v));
-	else
-		snprintf(f[BF_PERCENT], BAR_FIELD_MAX, " --%%");
-	progress_bytes_pair(f[BF_BYTES], BAR_FIELD_MAX, v->bytes, v->bytes_total);
-	strcat(f[BF_BYTES], more);
-	snprintf(f[BF_FILES], BAR_FIELD_MAX, "%" PRIu64 "/%" PRIu64 "%s files", v->files,
-		 v->files_total, more);
-	f[BF_ERRORS][0] = '\0';
-	if (v->errors)
-		snprintf(f[BF_ERRORS], BAR_FIELD_MAX, "%" PRIu64 " error%s", v->errors,
-			 v->errors == 1 ? "" : "s");
-	f[BF_RATE][0] = '\0';
-	if (v->rate >= 0) {
-		progress_human(a, sizeof(a), (uint64_t)v->rate);
-		snprintf(f[BF_RATE], BAR_FIELD_MAX, "%s/s", a);
-	}
-	progress_duration(a, sizeof(a), v->elapsed);
-	if (v->finished) {
-		snprintf(f[BF_ETA], BAR_FIELD_MAX, "done in %s", a);
-		f[BF_ELAPSED][0] = '\0';
-		return;
-	}
-	snprintf(f[BF_ELAPSED], BAR_FIELD_MAX, "%s elapsed", a);
-	if (!v->walk_done) {
-		snprintf(f[BF_ETA], BAR_FIELD_MAX, "scanning");
-	} else {
-		progress_duration(a, sizeof(a), v->eta);
-		snprintf(f[BF_ETA], BAR_FIELD_MAX, "ETA %s", a);
-	}
-}
-
-/* The graphic "[=====>    ]" of @inner cells for @percent. */
-static size_t bar_graphic(char *out, unsigned inner, unsigned percent)
-{
-	unsigned full = inner * percent / 100, i;
-
-	out[0] = '[';
-	for (i = 0; i < inner; i++)
-		out[1 + i] = i < full ? '=' : i == full ? '>' : ' ';
-	out[1 + inner] = ']';
-	return inner + 2;
-}
-
-/* Append @s to @buf (bounded by @size), with a space before unless first. */
-static size_t bar_append(char *buf, size_t size, size_t len, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (len && len + 1 < size)
-		buf[len++] = ' ';
-	if (len + n >= size)
-		n = size - 1 - len;
-	memcpy(buf + len, s, n);
-	return len + n;
-}
-
-size_t progress_render_bar(char *buf, size_t size, const struct progress_view *v, unsigned width)
-{
-	char f[NR_BAR_FIELDS][BAR_FIELD_MAX], graphic[BAR_GRAPHIC_MAX + 3];
-	size_t need = 0, len = 0, room, i;
-	unsigned drop = 0;
-
-	if (!size)
-		return 0;
-	room = width > 1 ? width - 1 : 0; /* never write the last column */
-	if (room > size - 1)
-		room = size - 1;
-	bar_fields(f, v);
-	for (i = 0; i < NR_BAR_FIELDS; i++)
-		need += f[i][0] ? strlen(f[i]) + (need ? 1 : 0) : 0;
-	/* The graphic goes first: it only shows when every field fits. */
-	graphic[0] = '\0';
-	if (v->walk_done && need + 1 + BAR_GRAPHIC_MIN + 2 <= room) {
-		unsigned inner = room - need - 3;
-
-		inner = inner > BAR_GRAPHIC_MAX ? BAR_GRAPHIC_MAX : inner;
-		graphic[bar_graphic(graphic, inner, progress_percent(v))] = '\0';
-	}
-	while (need > room && drop < BF_PERCENT) {
-		if (f[drop][0])
-			need -= strlen(f[drop]) + 1;
-		f[drop++][0] = '\0';
-	}
-	for (i = 0; i < sizeof(bar_order) / sizeof(bar_order[0]); i++) {
-		if (f[bar_order[i]][0])
-			len = bar_append(buf, room + 1, len, f[bar_order[i]]);
-		if (bar_order[i] == BF_PERCENT && graphic[0])
-			len = bar_append(buf, room + 1, len, graphic);
-	}
-	buf[len] = '\0';
-	return len;
-}
-
 size_t progress_render_plain(char *buf, size_t size, const struct progress_view *v)
 {
-	const char *more = v->walk_done ? "" : "+";
+	const char *more = v->totals_final ? "" : "+";
 	char done[16], total[16], rate[16], el[16], eta[24], pct[8] = "";
 	int n;
 
@@ -221,11 +81,11 @@ size_t progress_render_plain(char *buf, size_t size, const struct progress_view 
 	progress_human(total, sizeof(total), v->bytes_total);
 	progress_human(rate, sizeof(rate), v->rate > 0 ? (uint64_t)v->rate : 0);
 	progress_duration(el, sizeof(el), v->elapsed);
-	if (!v->walk_done) {
+	if (!v->totals_final) {
 		snprintf(eta, sizeof(eta), "scanning");
 	} else {
 		progress_duration(eta, sizeof(eta), v->eta);
-		/* Only a final total makes a percentage (see bar_fields()). */
+		/* Only a final total makes a percentage. */
 		snprintf(pct, sizeof(pct), "%u%%, ", progress_percent(v));
 	}
 	if (v->finished)
@@ -259,7 +119,8 @@ void progress_render_json(struct json_buf *b, const char *event, const struct pr
 		json_addf(b, "\"eta\":%.1f,", v->eta);
 	else
 		json_adds(b, "\"eta\":null,");
-	json_addf(b, "\"walk_done\":%s", v->walk_done ? "true" : "false");
+	json_addf(b, "\"walk_done\":%s,\"totals_final\":%s", v->walk_done ? "true" : "false",
+		  v->totals_final ? "true" : "false");
 	if (exit_status >= 0)
 		json_addf(b, ",\"exit\":%d", exit_status);
 	json_adds(b, "}");

@@ -19,11 +19,14 @@ struct progress_view {
 	uint64_t bytes, bytes_total; /* PC_BYTES and PT_BYTES */
 	uint64_t files, files_total; /* PC_FILES and PT_FILES */
 	uint64_t errors;	     /* PC_ERRORS */
-	bool walk_done;		     /* the totals are final */
+	bool walk_done;		     /* the walk has ended */
+	bool totals_final;	     /* the totals are final (walk or scan done) */
+	bool utf8;		     /* block graphics; else ASCII only */
 	bool finished;		     /* the last line: show "done", no ETA */
 	double elapsed;		     /* seconds since the start */
 	double rate;		     /* bytes/s (smoothed), < 0 when unknown */
 	double eta;		     /* seconds left, < 0 when unknown */
+	const char *name;	     /* the large file being copied, or NULL */
 };
 
 /* What --summary reports besides the counters. */
@@ -38,7 +41,7 @@ struct progress_summary {
 };
 
 /* Longest line any render function writes, NUL included. */
-#define PROGRESS_LINE_MAX 512
+#define PROGRESS_LINE_MAX 2048
 
 /* "0 B", "999 B", "1.00 KiB", "12.3 MiB", "123 GiB": at most 10 bytes. */
 void progress_human(char *buf, size_t size, uint64_t bytes);

@@ -9,12 +9,20 @@
 
 #include "pcopy/util.h"
 
+const char *prog_name(void)
+{
+	/* glibc sets it from argv[0] before main(). */
+	const char *name = program_invocation_short_name;
+
+	return name && *name ? name : "pcopy";
+}
+
 void die(const char *fmt, ...)
 {
 	va_list ap;
 
 	fflush(stdout);
-	fputs("pcopy: ", stderr);
+	fprintf(stderr, "%s: ", prog_name());
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -26,7 +34,7 @@ void bug_at(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "pcopy: BUG at %s:%d: ", file, line);
+	fprintf(stderr, "%s: BUG at %s:%d: ", prog_name(), file, line);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

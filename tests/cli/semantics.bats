@@ -316,3 +316,38 @@ tree_state() {
 	[ -L dst/src/sub ]
 	cmp src/file dst/src/file
 }
+
+# same-file.sh of GNU coreutils: copied over its target, a symlink would
+# point at itself and the file's data would be gone.
+@test "a symlink onto the file it points to is 'the same file', as cp -d says; the file stays" {
+	for opts in "" "-f" "--remove-destination" "-u"; do
+		rm -rf t g
+		for d in t g; do
+			mkdir $d
+			echo data >$d/foo
+			ln -s foo $d/sl
+		done
+		# shellcheck disable=SC2086
+		cp_status=0
+		(cd g && cp -d $opts sl foo 2>../cp.err) || cp_status=$?
+		# shellcheck disable=SC2086
+		pcopy_status=0
+		(cd t && pcopy $opts sl foo 2>../pcopy.err) || pcopy_status=$?
+		[ "$pcopy_status" = "$cp_status" ] || { echo "opts '$opts': pcopy $pcopy_status, cp $cp_status"; return 1; }
+		[ "$(sed 's/^pcopy:/cp:/' pcopy.err)" = "$(cat cp.err)" ] || { echo "opts '$opts'"; cat pcopy.err cp.err; return 1; }
+		[ -f t/foo ] && [ ! -L t/foo ] && [ "$(cat t/foo)" = data ] || { echo "opts '$opts': foo lost"; ls -l t; return 1; }
+	done
+}
+
+@test "-n with a destination that is the source itself, or a symlink to it, exits 0 as cp -n" {
+	echo data >foo
+	ln foo bar
+	ln -s foo sl
+	run pcopy -n foo bar
+	assert_status 0
+	run pcopy -n foo foo
+	assert_status 0
+	run pcopy -n sl foo
+	assert_status 0
+	[ -f foo ] && [ ! -L foo ] && [ "$(cat foo)" = data ]
+}

@@ -360,3 +360,12 @@ bad_word() {
 		[ -f dst/file ]
 	done
 }
+
+@test "messages start with the name pcopy was invoked by (cp when it stands in for cp)" {
+	run bash -c 'exec -a cp "$PCOPY" --bogus 2>&1'
+	[ "$status" -eq 2 ] || { echo "status $status"; return 1; }
+	[ "${lines[0]}" = "cp: unrecognized option '--bogus'" ] || { echo "$output"; return 1; }
+	[ "${lines[1]}" = "Try 'cp --help' for more information." ] || { echo "$output"; return 1; }
+	run bash -c 'exec -a cp "$PCOPY" /nonexistent/x y 2>&1'
+	[ "$output" = "cp: /nonexistent/x: No such file or directory" ] || { echo "$output"; return 1; }
+}

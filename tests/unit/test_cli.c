@@ -4,6 +4,7 @@
  * and the usage errors. cli_parse() exits on errors, so every case runs in a
  * forked child whose exit status and output the parent checks.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -570,6 +571,8 @@ static void remove_scratch(const char *path)
 
 int main(void)
 {
+	/* Messages start with the name as invoked (prog_name()): be pcopy. */
+	program_invocation_short_name = (char *)"pcopy";
 	char *scratch = make_scratch();
 
 	umask(TEST_UMASK);

@@ -274,8 +274,8 @@ static void test_percent(void)
 	CHECK(progress_percent(&v) == 33, "1/3 bytes");
 	v = (struct progress_view){.files = 1, .files_total = 4};
 	CHECK(progress_percent(&v) == 25, "no bytes: by files");
-	v = (struct progress_view){.walk_done = true};
-	CHECK(progress_percent(&v) == 100, "nothing to copy, walk done");
+	v = (struct progress_view){.totals_final = true};
+	CHECK(progress_percent(&v) == 100, "nothing to copy, totals final");
 	v = (struct progress_view){0};
 	CHECK(progress_percent(&v) == 0, "nothing yet, still walking");
 	v = (struct progress_view){.bytes = 5, .bytes_total = 4};
@@ -307,37 +307,79 @@ static void test_bar_layout(void)
 {
 	struct progress_view v = scanning;
 
-	/* While the walk runs: "+" and "scanning", no percentage, no graphic. */
-	check_bar(&v, 120, " --% 1.50/3.00 GiB+ 120/400+ files 85.3 MiB/s scanning 0:14 elapsed");
-	check_bar(&v, 40, " --% 1.50/3.00 GiB+ 85.3 MiB/s scanning");
-	check_bar(&v, 30, " --% 1.50/3.00 GiB+ scanning");
-	check_bar(&v, 20, " --% 1.50/3.00 GiB+");
-	check_bar(&v, 10, " --% 1.50");
-	/* Walk done: the graphic takes the room left (11 cells), at most 40. */
-	v.walk_done = true;
+	/* Totals still growing: "+", "~" and "scanning", and a graphic. */
+	check_bar(&v, 120,
+		  "~50% [====================>                   ] 1.50/3.00 GiB+ 120/400+ files "
+		  "85.3 MiB/s scanning 0:14 elapsed");
+	check_bar(&v, 40, "~50% [====>   ] 1.50/3.00 GiB+ scanning");
+	check_bar(&v, 30, "~50% [===>   ] 1.50/3.00 GiB+");
+	check_bar(&v, 20, "~50% 1.50/3.00 GiB+");
+	check_bar(&v, 10, "~50% 1.50");
+	/* Totals final (the walk or the scan done): ETA, the graphic grows to 40. */
+	v.totals_final = true;
 	v.eta = 21.5;
-	check_bar(
-	    &v, 80,
-	    " 50% [=====>     ] 1.50/3.00 GiB 120/400 files 85.3 MiB/s ETA 0:21 0:14 elapsed");
+	check_bar(&v, 80,
+		  " 50% [=====>     ] 1.50/3.00 GiB 120/400 files 85.3 MiB/s ETA 0:21 0:14 elapsed");
 	check_bar(&v, 120,
 		  " 50% [====================>                   ] 1.50/3.00 GiB 120/400 files "
 		  "85.3 MiB/s ETA 0:21 0:14 elapsed");
 	v.errors = 2;
 	check_bar(&v, 80,
-		  " 50% 1.50/3.00 GiB 120/400 files 2 errors 85.3 MiB/s ETA 0:21 0:14 elapsed");
-	check_bar(&v, 40, " 50% 1.50/3.00 GiB 85.3 MiB/s ETA 0:21");
+		  " 50% [=======>       ] 1.50/3.00 GiB 120/400 files 2 errors 85.3 MiB/s ETA 0:21");
+	check_bar(&v, 40, " 50% [====>    ] 1.50/3.00 GiB ETA 0:21");
+	/* The ETA goes before the graphic (of at least 5 cells). */
 	v.bytes = 512ull << 20;
-	check_bar(&v, 40, " 16% 512 MiB/3.00 GiB ETA 0:21");
+	check_bar(&v, 40, " 16% [=>    ] 512 MiB/3.00 GiB ETA 0:21");
+	check_bar(&v, 34, " 16% [=>       ] 512 MiB/3.00 GiB");
 	v = scanning;
-	v.walk_done = v.finished = true;
+	v.walk_done = v.totals_final = v.finished = true;
 	v.bytes = v.bytes_total;
 	v.files = v.files_total;
-	check_bar(
-	    &v, 80,
-	    "100% [====================] 3.00/3.00 GiB 400/400 files 85.3 MiB/s done in 0:14");
-	check_bar(&v, 40, "100% 3.00/3.00 GiB done in 0:14");
+	check_bar(&v, 80,
+		  "100% [====================] 3.00/3.00 GiB 400/400 files 85.3 MiB/s done in 0:14");
+	check_bar(&v, 40, "100% [=====] 3.00/3.00 GiB done in 0:14");
 	/* Zero or one column: nothing, never a wrap. */
 	check_bar(&v, 1, "");
+}
+
+/* Columns of a UTF-8 line: its characters (none is wide in these tests). */
+static size_t columns(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* UTF-8 blocks, and the large file's name cut at its start, made safe. */
+static void test_bar_utf8_and_name(void)
+{
+	struct progress_view v = scanning;
+	char line[PROGRESS_LINE_MAX];
+
+	v.totals_final = true;
+	v.eta = 21.5;
+	v.utf8 = true;
+	v.bytes = (3ull << 30) * 4 / 10; /* 39.99%: 3.6 of 9 cells */
+	progress_render_bar(line, sizeof(line), &v, 40);
+	CHECK_STR(line, " 39% [███▌     ] 1.20/3.00 GiB ETA 0:21");
+	v.bytes = (3ull << 30) * 45 / 100 + (3ull << 30) / 1000; /* 45.1% */
+	v.name = "data/images/very-long-directory-name/disk\001\n.img";
+	progress_render_bar(line, sizeof(line), &v, 120);
+	/* The graphic stops at 20 cells for the name, cut at its start. */
+	CHECK_STR(line, " 45% [█████████           ] 1.35/3.00 GiB 120/400 files "
+			"85.3 MiB/s ETA 0:21 0:14 elapsed …ong-directory-name/disk?\?.img");
+	CHECK(columns(line) == 119, "%zu columns", columns(line));
+	v.utf8 = false;
+	v.name = "caf\xc3\xa9/x";
+	progress_render_bar(line, sizeof(line), &v, 200);
+	CHECK(strstr(line, "ETA 0:21 0:14 elapsed caf?\?/x") && strlen(line) <= 199, "[%s]", line);
+	CHECK(strstr(line, "] 1.35/3.00 GiB") && strstr(line, "=>    ") && !strstr(line, "█"),
+	      "ASCII graphic: [%s]", line);
+	/* The name goes first when the width shrinks. */
+	progress_render_bar(line, sizeof(line), &v, 80);
+	CHECK(!strstr(line, "caf"), "no name at 80 columns: [%s]", line);
 }
 
 /* Each narrower width keeps a subset of the wider line's fields. */
@@ -353,7 +395,7 @@ static void test_bar_drop_order(void)
 		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
 			CHECK(strstr(wide, fields[f]) || !strstr(narrow, fields[f]),
 			      "'%s' reappears at width %u", fields[f], w - 1);
-		CHECK(strstr(narrow, "--%") && strstr(narrow, "GiB"), "percent and bytes stay");
+		CHECK(strstr(narrow, "~50%") && strstr(narrow, "GiB"), "percent and bytes stay");
 	}
 }
 
@@ -365,6 +407,11 @@ static void test_plain_line(void)
 	progress_render_plain(line, sizeof(line), &v);
 	CHECK_STR(line, "pcopy: 1.50 GiB of 3.00 GiB+, 120 of 400+ files, 85.3 MiB/s, "
 			"0 errors, elapsed 0:14, ETA scanning");
+	v.totals_final = true;
+	v.eta = 21.5;
+	progress_render_plain(line, sizeof(line), &v);
+	CHECK_STR(line, "pcopy: 50%, 1.50 GiB of 3.00 GiB, 120 of 400 files, 85.3 MiB/s, "
+			"0 errors, elapsed 0:14, ETA 0:21");
 	v.finished = v.walk_done = true;
 	progress_render_plain(line, sizeof(line), &v);
 	CHECK_STR(line, "pcopy: done: 1.50 GiB in 120 files, 85.3 MiB/s, 0 errors, elapsed 0:14");
@@ -414,24 +461,26 @@ static void test_json_mode(void)
 	/*
 	 * rate: 1 MiB in 1.5 s = 699051 at the first sample; then 1 MiB in 1 s
 	 * moves it 1/(3+1) of the way to 1048576: 786432; ETA 2 MiB / that =
-	 * 2.7 s. The done event has the average rate: 4 MiB / 3 s.
+	 * 2.7 s at that byte rate, but the model sees that the first 1.5 s
+	 * also did 12 files: 1 s per MiB and 0.5/12 s per file, so 2 MiB and
+	 * 28 files take 3.2 s. The done event has the average rate: 4 MiB / 3 s.
 	 */
 	CHECK_STR(
 	    out,
 	    "{\"event\":\"progress\",\"elapsed\":1.500,\"bytes\":1048576,\"bytes_total\":4194304,"
 	    "\"files\":12,\"files_total\":40,\"errors\":0,\"rate\":699051,\"eta\":null,"
-	    "\"walk_done\":false}\n"
+	    "\"walk_done\":false,\"totals_final\":false}\n"
 	    "{\"event\":\"error\",\"path\":\"a/it's \\\"q\\\"\\n\xef\xbf\xbd\","
 	    "\"path_b64\":\"YS9pdCdzICJxIgr/\",\"message\":\"Permission denied\",\"errno\":13}\n"
 	    "{\"event\":\"error\",\"path\":null,\"message\":\"file changed as we read it\","
 	    "\"errno\":11}\n"
 	    "{\"event\":\"warning\",\"path\":null,\"message\":\"worker 2 killed by signal 9\"}\n"
 	    "{\"event\":\"progress\",\"elapsed\":2.500,\"bytes\":2097152,\"bytes_total\":4194304,"
-	    "\"files\":12,\"files_total\":40,\"errors\":2,\"rate\":786432,\"eta\":2.7,"
-	    "\"walk_done\":true}\n"
+	    "\"files\":12,\"files_total\":40,\"errors\":2,\"rate\":786432,\"eta\":3.2,"
+	    "\"walk_done\":true,\"totals_final\":true}\n"
 	    "{\"event\":\"done\",\"elapsed\":3.000,\"bytes\":4194304,\"bytes_total\":4194304,"
 	    "\"files\":40,\"files_total\":40,\"errors\":2,\"rate\":1398101,\"eta\":0.0,"
-	    "\"walk_done\":true,\"exit\":1}\n");
+	    "\"walk_done\":true,\"totals_final\":true,\"exit\":1}\n");
 	free(out);
 }
 
@@ -444,6 +493,7 @@ static void test_bar_mode(void)
 	int nr_lines = 0;
 
 	setenv("COLUMNS", "40", 1);
+	setenv("LC_ALL", "C", 1); /* an ASCII graphic */
 	fake_ns = 0;
 	capture_begin(&c, STDERR_FILENO);
 	p = progress_new(&o, 1, "thread", fake_clock);
@@ -464,11 +514,11 @@ static void test_bar_mode(void)
 	 * Not a terminal, so no escapes: the bar is cleared with spaces, the
 	 * error line starts at column 0, the final line ends the output.
 	 */
-	CHECK_STR(out, "\r --% 1.50/3.00 GiB+ 768 MiB/s scanning"
-		       "\r                                      \r"
+	CHECK_STR(out, "\r~50% [====>   ] 1.50/3.00 GiB+ scanning"
+		       "\r                                       \r"
 		       "pcopy: bad: Input/output error\n"
-		       "\r --% 1.50/3.00 GiB+ 768 MiB/s scanning"
-		       "\r100% 3.00/3.00 GiB done in 0:04       \n");
+		       "\r~50% [====>   ] 1.50/3.00 GiB+ scanning"
+		       "\r100% [=====] 3.00/3.00 GiB done in 0:04\n");
 	/* Every segment between \r and \n fits in 39 columns. */
 	for (line = strtok_r(out, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
 		CHECK(strlen(line) <= 39, "segment wider than 39 columns: [%s]", line);
@@ -477,6 +527,41 @@ static void test_bar_mode(void)
 	CHECK(nr_lines == 5, "%d segments", nr_lines);
 	free(out);
 	unsetenv("COLUMNS");
+	unsetenv("LC_ALL");
+}
+
+/* The bar names a large file while it dominates, not after it is done. */
+static void test_bar_large_file(void)
+{
+	struct pcopy_opts o = mode_opts(PROGRESS_BAR);
+	char *out, *first, *second, *save;
+	struct progress *p;
+	struct capture c;
+
+	setenv("COLUMNS", "200", 1);
+	setenv("LC_ALL", "C", 1);
+	fake_ns = 0;
+	capture_begin(&c, STDERR_FILENO);
+	p = progress_new(&o, 1, "thread", fake_clock);
+	progress_add_total(p, PT_BYTES, 100 << 20);
+	progress_add_total(p, PT_FILES, 3);
+	progress_large_file(p, "src/disk.img", 80 << 20);
+	progress_count(p, PC_BYTES, 10 << 20);
+	fake_ns = SEC;
+	progress_tick(p);
+	progress_count(p, PC_BYTES, 80 << 20); /* past its size: another file now */
+	fake_ns = 2 * SEC;
+	progress_tick(p);
+	progress_walk_done(p);
+	progress_finish(&p, 0);
+	out = capture_end(&c);
+	first = strtok_r(out, "\r", &save);
+	second = strtok_r(NULL, "\r", &save);
+	CHECK(first && strstr(first, " elapsed src/disk.img"), "no name: [%s]", first);
+	CHECK(second && !strstr(second, "disk.img"), "name after the file: [%s]", second);
+	free(out);
+	unsetenv("COLUMNS");
+	unsetenv("LC_ALL");
 }
 
 static void test_plain_mode(void)
@@ -693,6 +778,8 @@ static void test_display_bar(void)
 
 int main(void)
 {
+	/* Messages start with the name as invoked (prog_name()): be pcopy. */
+	program_invocation_short_name = (char *)"pcopy";
 	test_counters(true);
 	test_counters(false);
 	test_totals_and_null();
@@ -701,10 +788,12 @@ int main(void)
 	test_percent();
 	test_bar_layout();
 	test_bar_drop_order();
+	test_bar_utf8_and_name();
 	test_plain_line();
 	test_json_mode();
 	test_bar_mode();
 	test_plain_mode();
+	test_bar_large_file();
 	test_summary_and_quiet();
 	test_verbose();
 	test_display_json();

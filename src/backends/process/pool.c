@@ -441,6 +441,12 @@ static void process_submit(struct backend *be, struct job *job)
 	size_t wire = job_wire_size(job);
 	struct proc_batch *b, *failed = NULL;
 
+	if (!wire && job->kind == JOB_HARDLINK) {
+		/* A link to a copy deeper than a message carries: made here,
+		 * one directory at a time as a worker would. */
+		backend_job_done(&pb->base, job, job_run_hardlink(pb->fin.opts, job));
+		return;
+	}
 	if (!wire) {
 		/* What openat() would say; not a chunk (chunks send no names). */
 		backend_job_done(&pb->base, job, -ENAMETOOLONG);
@@ -493,8 +499,10 @@ static void process_finish(struct backend *be)
 		pthread_cond_wait(&pb->changed, &pb->lock);
 	pb->quit = true;
 	pthread_mutex_unlock(&pb->lock);
-	if (write(pb->wake_fd, &one, sizeof(one)) < 0)
-		BUG("cannot wake the collector: %s", strerror(errno));
+	/* EINTR is retried: a signal must not abort the run (issue 17). */
+	while (write(pb->wake_fd, &one, sizeof(one)) < 0)
+		if (errno != EINTR)
+			BUG("cannot wake the collector: %s", strerror(errno));
 	pthread_join(pb->collector, NULL);
 }
 
