@@ -25,7 +25,15 @@ _pcopy()
 		_pcopy_list "$attrs"
 		return
 		;;
-	-j | --jobs | --queue-depth | --chunk-size | --exclude | -S | --suffix)
+	--link-dest)
+		_filedir -d
+		return
+		;;
+	--include-from | --exclude-from | --files-from)
+		_filedir
+		return
+		;;
+	-j | --jobs | --queue-depth | --chunk-size | --exclude | --modify-window | --include | --bwlimit | -S | --suffix)
 		return # a number, a size or a pattern: nothing to offer
 		;;
 	esac
@@ -53,6 +61,9 @@ _pcopy()
 			-x --one-file-system -t --target-directory= -T --no-target-directory
 			-r -R --recursive --reflink --reflink= --sparse= --exclude=
 			-v --verbose -q --quiet --dry-run --verify --fsync
+			--delete --delete-excluded --link-dest= -c --checksum --size-only
+			--modify-window= --include= --include-from= --exclude-from=
+			--files-from= -0 --from0 --bwlimit= --itemize-changes --itemize
 			-B --backend= -j --jobs= --queue-depth= --chunk-size=
 			--progress --progress= --summary --summary=
 			--help --usage -V --version' -- "$cur"))

@@ -74,6 +74,9 @@ void engine_job_done(struct engine *engine, struct job *job, int err);
 struct dir_node;
 void engine_dir_release(struct engine *engine, struct dir_node *dir);
 
+/* The source could not be read whole (not a vanished file): --delete stops. */
+void engine_note_source_error(struct engine *engine);
+
 /* Count a new struct dir_node (the walker calls it for each one it makes). */
 void engine_dir_track(struct engine *engine);
 

@@ -13,8 +13,19 @@
 
 struct exclude_set;
 
+struct pcopy_opts;
+
 /* Compile @nr patterns (borrowed strings are copied). Never NULL. */
 struct exclude_set *exclude_new(const char *const *patterns, size_t nr);
+
+/*
+ * The run's rules, in command-line order: --exclude and --include
+ * patterns, first match wins (rsync's order); an entry that no rule
+ * matches is kept, unless --files-from is given and it is neither a
+ * listed path, nor a directory above one, nor below one. NULL when there
+ * is nothing to match.
+ */
+struct exclude_set *exclude_new_opts(const struct pcopy_opts *opts);
 
 void exclude_free(struct exclude_set **set);
 

@@ -39,6 +39,7 @@ struct dir_node {
 	ino_t dst_ino;           /* its inode, to check it when it is reopened */
 	bool followed;           /* opened following a symlink (-L, -H operand) */
 	unsigned root_index;     /* the source operand it belongs to (MPI work items name it) */
+	uint16_t itemize;        /* --itemize-changes: ITEMIZE_* bits seen by the walker */
 };
 
 /* What a job does. */
@@ -82,6 +83,7 @@ struct job {
 	unsigned char how;    /* --debug: COPY_HOW_* bits, how the data was copied */
 	bool keep_dst_mode;   /* replacing a regular file without -p: keep its mode, */
 	mode_t dst_mode;      /* these bits, as cp (which writes into it) does */
+	uint16_t itemize;     /* --itemize-changes: ITEMIZE_* bits seen by the walker */
 	struct job *next;     /* free for the current owner's queue */
 };
 

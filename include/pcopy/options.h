@@ -110,6 +110,23 @@ struct pcopy_opts {
 	enum sparse_mode sparse;    /* --sparse */
 	const char **excludes;      /* --exclude patterns; owned array, borrowed strings */
 	size_t nr_excludes;
+	/* rsync's backup options (issue 19) */
+	bool delete_extraneous;     /* --delete: remove what the source does not have */
+	bool delete_excluded;       /* --delete-excluded: excluded names go too */
+	const char **link_dests;    /* --link-dest DIRs; owned array, borrowed strings */
+	size_t nr_link_dests;
+	bool checksum;              /* -c: -u compares contents (xxHash3) */
+	bool size_only;             /* --size-only: -u compares sizes only */
+	unsigned modify_window;     /* --modify-window: -u's mtimes equal within N s */
+	bool *rule_include;         /* --include: excludes[i] is an include rule when
+				       i < nr_rule_flags and rule_include[i]; owned */
+	size_t nr_rule_flags;
+	const char **files_from;    /* --files-from paths; owned array, strings in owned */
+	size_t nr_files_from;
+	char **owned;               /* buffers read from the *-from FILEs; owned */
+	size_t nr_owned;
+	uint64_t bwlimit;           /* --bwlimit: bytes per second, 0 for none */
+	bool itemize;               /* --itemize-changes: rsync's change lines */
 	bool verbose;               /* -v: name each entry on stdout */
 	bool quiet;                 /* -q: nothing but errors (and --summary) */
 	bool dry_run;               /* --dry-run: list, write nothing */

@@ -36,6 +36,8 @@ enum progress_counter {
 	/* Content size of the regular files copied (SPEC 5 "bytes"): unlike
 	 * PC_BYTES, not the data of failed files nor chunks copied twice. */
 	PC_FILE_BYTES,
+	PC_DELETED,            /* --delete: destination entries removed */
+	PC_LINKED,             /* --link-dest: files hard-linked from a DIR */
 	NR_PROGRESS_COUNTERS
 };
 
@@ -80,6 +82,13 @@ void progress_bind_slot(struct progress *p, unsigned slot);
 /* Add @n to counter @c in the calling thread's slot. Lock-free. */
 void progress_count(struct progress *p, enum progress_counter c, uint64_t n);
 
+/*
+ * @n bytes of file data were just written: with --bwlimit, sleep until
+ * they fit the run's rate (shared by every worker, thread or process).
+ * The copy layer calls it where it counts PC_BYTES for written data.
+ */
+void progress_throttle(struct progress *p, uint64_t n);
+
 /* Add @n to the walker's total @t (walker thread only). */
 void progress_add_total(struct progress *p, enum progress_total t, uint64_t n);
 
@@ -123,6 +132,19 @@ void progress_verbose_backup(struct progress *p, const char *src, const char *ds
 
 /* --debug: one line of @text on stdout, below the bar as -v's lines are. */
 void progress_debug(struct progress *p, const char *text);
+
+/*
+ * "VERB PATH" on stdout (PATH quoted only when it needs it), under the same
+ * rules as progress_verbose(): rsync's "deleting PATH" of --delete.
+ */
+void progress_verbose_action(struct progress *p, const char *verb, const char *path);
+
+/*
+ * --itemize-changes line "CODE PATHSUFFIX" on stdout (PATH quoted only
+ * when it needs it), silent under -q. Thread-safe.
+ */
+void progress_itemize(struct progress *p, const char *code, const char *path,
+		      const char *suffix);
 
 /*
  * Print an error or warning line "pcopy: <quoted path>: <message>" on

@@ -16,4 +16,12 @@ struct worker_ctx;
  */
 int verify_content(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t size);
 
+/*
+ * Reset @state and feed it @size bytes of @fd (pread from offset 0, with
+ * @w's buffer; a shorter file just ends early). 0, -EINTR on a stop, or
+ * -errno. Needs <xxhash.h>. Shared with -c (quick_check.c).
+ */
+typedef struct XXH3_state_s XXH3_state_t;
+int verify_hash_fd(struct worker_ctx *w, XXH3_state_t *state, int fd, uint64_t size);
+
 #endif /* PCOPY_VERIFY_H */

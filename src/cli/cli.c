@@ -16,6 +16,7 @@
 
 #include "cli/argmatch.h"
 #include "config.h"
+#include "cli/cli_backup.h"
 #include "pcopy/cli.h"
 #include "pcopy/options.h"
 #include "pcopy/quote.h"
@@ -693,6 +694,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		 * adds ours. --help and --version use out_stream, unchanged.
 		 */
 		state->err_stream = NULL;
+		state->child_inputs[0] = o; /* cli_backup_argp */
 		return 0;
 	case ARGP_KEY_ARGS:
 		/* All operands at once; argp has moved them after the options. */
@@ -756,11 +758,16 @@ void opts_release(struct pcopy_opts *opts)
 	free(opts->excludes);
 	opts->excludes = NULL;
 	opts->nr_excludes = 0;
+	cli_backup_release(opts);
 }
 
 void cli_parse(int argc, char **argv, struct pcopy_opts *opts)
 {
-	static const struct argp argp = {options, parse_opt, args_doc, doc};
+	static const struct argp_child children[] = {
+		{ &cli_backup_argp, 0, NULL, 0 },
+		{ NULL },
+	};
+	static const struct argp argp = {options, parse_opt, args_doc, doc, children};
 	struct cli_state cs = {.opts = opts};
 	error_t err;
 

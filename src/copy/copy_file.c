@@ -163,6 +163,7 @@ static int copy_rw(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t off, u
 			return err;
 		off += (uint64_t)n;
 		progress_count(p, PC_BYTES, (uint64_t)n);
+		progress_throttle(p, (uint64_t)n);
 		if (stop_requested())
 			return -EINTR;
 	}
@@ -226,7 +227,9 @@ static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t of
 	if (opts->sparse == SPARSE_NEVER || opts->reflink == REFLINK_NEVER || w->no_copy_range)
 		return copy_rw(w, src_fd, dst_fd, off, end, false, shrunk);
 	while (off < end) {
-		uint64_t step = end - off < COPY_RANGE_STEP ? end - off : COPY_RANGE_STEP;
+		/* --bwlimit: steps of a buffer, so that the rate stays smooth. */
+		uint64_t max = opts->bwlimit ? WORKER_BUF_SIZE : COPY_RANGE_STEP;
+		uint64_t step = end - off < max ? end - off : max;
 		loff_t in = (loff_t)off, out = (loff_t)off;
 		ssize_t n = copy_file_range(src_fd, &in, dst_fd, &out, step, 0);
 
@@ -251,6 +254,7 @@ static int copy_region(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t of
 		w->how |= COPY_HOW_OFFLOAD;
 		off += (uint64_t)n;
 		progress_count(p, PC_BYTES, (uint64_t)n);
+		progress_throttle(p, (uint64_t)n);
 		if (stop_requested())
 			return -EINTR;
 	}

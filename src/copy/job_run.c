@@ -18,6 +18,7 @@
 #include "pcopy/job.h"
 #include "pcopy/meta.h"
 #include "pcopy/progress.h"
+#include "pcopy/quick_check.h"
 #include "pcopy/report.h"
 #include "pcopy/util.h"
 #include "pcopy/verify.h"
@@ -45,16 +46,6 @@ static int copy_err(struct worker_ctx *w, struct job *job, int err)
 static bool same_time(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
-/* -u: the destination is as new as the source and, at equal mtimes, the same size. */
-static bool is_up_to_date(const struct stat *src, const struct stat *dst)
-{
-	if (dst->st_mtim.tv_sec != src->st_mtim.tv_sec)
-		return dst->st_mtim.tv_sec > src->st_mtim.tv_sec;
-	if (dst->st_mtim.tv_nsec != src->st_mtim.tv_nsec)
-		return dst->st_mtim.tv_nsec > src->st_mtim.tv_nsec;
-	return !S_ISREG(src->st_mode) || dst->st_size == src->st_size;
 }
 
 /* cp writes into an existing file, which keeps its mode unless -p: so does its replacement. */
@@ -92,7 +83,7 @@ int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
 	}
 	if (dst.st_dev == job->st.st_dev && dst.st_ino == job->st.st_ino)
 		return -PCOPY_ESAME_FILE;
-	if (opts->update && is_up_to_date(&job->st, &dst)) {
+	if (quick_check_enabled(opts) && quick_check_up_to_date(w, job, &dst)) {
 		job->skipped = PC_SKIPPED_UNCHANGED;
 		return 1;
 	}

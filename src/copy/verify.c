@@ -12,9 +12,9 @@
 #include "pcopy/util.h"
 #include "pcopy/verify.h"
 
-/* Feed @size bytes of @fd into @state, using @w's buffer; stops with
- * -EINTR when the run is interrupted (a 10 GiB hash must not hold up exit). */
-static int hash_fd(struct worker_ctx *w, XXH3_state_t *state, int fd, uint64_t size)
+/* Stops with -EINTR when the run is interrupted (a 10 GiB hash must not
+ * hold up exit). */
+int verify_hash_fd(struct worker_ctx *w, XXH3_state_t *state, int fd, uint64_t size)
 {
 	size_t buf_size = WORKER_BUF_SIZE;
 	char *buf = w->buf;
@@ -53,10 +53,10 @@ int verify_content(struct worker_ctx *w, int src_fd, int dst_fd, uint64_t size)
 	 * storage behind its pages, so there this checks the page cache). */
 	if (fdatasync(dst_fd) == 0)
 		posix_fadvise(dst_fd, 0, 0, POSIX_FADV_DONTNEED);
-	err = hash_fd(w, state, src_fd, size);
+	err = verify_hash_fd(w, state, src_fd, size);
 	a = XXH3_128bits_digest(state);
 	if (!err)
-		err = hash_fd(w, state, dst_fd, size);
+		err = verify_hash_fd(w, state, dst_fd, size);
 	b = XXH3_128bits_digest(state);
 	XXH3_freeState(state);
 	if (err)

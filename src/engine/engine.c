@@ -29,6 +29,9 @@
 #include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
+#include "engine/delete.h"
+#include "engine/linkdest.h"
+#include "engine/itemize.h"
 
 struct engine {
 	const struct pcopy_opts *opts;  /* borrowed from main */
@@ -43,6 +46,8 @@ struct engine {
 	void (*dir_meta_hook)(void *ctx, struct dir_node *dir);
 	void *dir_meta_ctx;
 	bool jobs_finished;             /* backend->finish() was called */
+	struct delete_ctx del;          /* --delete */
+	struct linkdest *linkdest;      /* --link-dest; owned, NULL without */
 };
 
 /* Deep trees keep two descriptors per level open: allow as many as we may. */
@@ -79,6 +84,10 @@ static void finish_dir(struct engine *engine, struct dir_node *dir)
 		engine->dir_meta_hook(engine->dir_meta_ctx, dir);
 		return;
 	}
+	if (engine->opts->delete_extraneous)
+		delete_extraneous(&engine->del, dir);
+	if (engine->opts->itemize && !dir->dst_fresh)
+		itemize_dir(engine->progress, dir, dir->itemize);
 	if (engine->opts->dry_run) {
 		progress_count(engine->progress, PC_DIRS, 1);
 		return;
@@ -135,6 +144,11 @@ void engine_dir_release(struct engine *engine, struct dir_node *dir)
 	}
 }
 
+void engine_note_source_error(struct engine *engine)
+{
+	delete_note_source_error(&engine->del);
+}
+
 unsigned engine_nr_dirs(struct engine *engine)
 {
 	return atomic_load(&engine->nr_dirs);
@@ -179,7 +193,9 @@ static void count_done(struct engine *engine, const struct job *job)
 	progress_count(engine->progress, kind_counter[job->kind], 1);
 	if (job->kind == JOB_FILE || job->kind == JOB_CHUNK)
 		progress_count(engine->progress, PC_FILE_BYTES, (uint64_t)job->st.st_size);
-	if (engine->opts->verbose || engine->opts->dry_run) {
+	if (engine->opts->itemize) {
+		itemize_job(engine->progress, engine->opts, job);
+	} else if (engine->opts->verbose || engine->opts->dry_run) {
 		char *src = job_src_path(job), *dst = job_dst_path(job);
 
 		progress_verbose_backup(engine->progress, src, dst, job->backup);
@@ -346,6 +362,11 @@ struct backend *engine_backend(const struct engine *engine)
 	return engine->backend;
 }
 
+struct linkdest *engine_linkdest(const struct engine *engine)
+{
+	return engine->linkdest;
+}
+
 struct hardlink_map *engine_links(const struct engine *engine)
 {
 	return engine->links;
@@ -380,6 +401,8 @@ struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kin
 	/* Slots: one per worker, one for the walker, one for the engine. */
 	engine->progress = progress_new(opts, opts->jobs + 2, label ? label : ops->name, NULL);
 	progress_bind_slot(engine->progress, opts->jobs);
+	delete_init(&engine->del, opts, engine->progress);
+	engine->linkdest = linkdest_new(opts, engine->progress);
 	if (opts->preserve & PRESERVE_LINKS)
 		engine->links = hardlink_map_new(engine, HARDLINK_REMEMBER_BUDGET);
 	sink = (struct backend_sink){
@@ -417,6 +440,8 @@ int engine_end(struct engine *engine, int status)
 {
 	int out_err = progress_finish(&engine->progress, status);
 
+	delete_release(&engine->del);
+	linkdest_free(&engine->linkdest);
 	pthread_mutex_destroy(&engine->dir_lock);
 	pthread_cond_destroy(&engine->dir_released);
 	free(engine);

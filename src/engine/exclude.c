@@ -5,21 +5,27 @@
 #include <string.h>
 
 #include "pcopy/exclude.h"
+#include "pcopy/options.h"
 #include "pcopy/util.h"
+#include "engine/files_from.h"
 
 struct pattern {
 	char *glob;     /* without the trailing '/' or a leading '/' */
 	bool dirs_only; /* the pattern ended with '/' */
 	bool anchored;  /* has a '/': matches the whole relative path */
+	bool include;   /* --include: a match keeps the entry */
 };
 
 struct exclude_set {
 	struct pattern *patterns;
 	size_t nr;
 	bool needs_path;
+	struct files_from *files_from; /* --files-from; owned, or NULL */
 };
 
-struct exclude_set *exclude_new(const char *const *patterns, size_t nr)
+/* Compile @nr patterns; @include[i] (i < @nr_flags) marks include rules. */
+static struct exclude_set *exclude_new_rules(const char *const *patterns, const bool *include,
+					     size_t nr_flags, size_t nr)
 {
 	struct exclude_set *set = xcalloc(1, sizeof(*set));
 
@@ -29,6 +35,7 @@ struct exclude_set *exclude_new(const char *const *patterns, size_t nr)
 		const char *text = patterns[i];
 		size_t len = strlen(text);
 
+		p->include = i < nr_flags && include[i];
 		p->dirs_only = len > 1 && text[len - 1] == '/';
 		while (len > 1 && text[len - 1] == '/')
 			len--;
@@ -50,6 +57,26 @@ struct exclude_set *exclude_new(const char *const *patterns, size_t nr)
 	return set;
 }
 
+struct exclude_set *exclude_new(const char *const *patterns, size_t nr)
+{
+	return exclude_new_rules(patterns, NULL, 0, nr);
+}
+
+struct exclude_set *exclude_new_opts(const struct pcopy_opts *opts)
+{
+	struct exclude_set *set;
+
+	if (!opts->nr_excludes && !opts->nr_files_from)
+		return NULL;
+	set = exclude_new_rules(opts->excludes, opts->rule_include, opts->nr_rule_flags,
+				opts->nr_excludes);
+	if (opts->nr_files_from) {
+		set->files_from = files_from_new(opts->files_from, opts->nr_files_from);
+		set->needs_path = true;
+	}
+	return set;
+}
+
 void exclude_free(struct exclude_set **pset)
 {
 	struct exclude_set *set = *pset;
@@ -58,6 +85,7 @@ void exclude_free(struct exclude_set **pset)
 		return;
 	for (size_t i = 0; i < set->nr; i++)
 		free(set->patterns[i].glob);
+	files_from_free(&set->files_from);
 	free(set->patterns);
 	free(set);
 	*pset = NULL;
@@ -150,6 +178,8 @@ bool exclude_match(const struct exclude_set *set, const char *rel_path, const ch
 {
 	if (!set)
 		return false;
+	if (set->files_from && rel_path && !files_from_keeps(set->files_from, rel_path, is_dir))
+		return true;
 	for (size_t i = 0; i < set->nr; i++) {
 		const struct pattern *p = &set->patterns[i];
 
@@ -157,7 +187,7 @@ bool exclude_match(const struct exclude_set *set, const char *rel_path, const ch
 			continue;
 		if (p->anchored ? (rel_path && match_path(p->glob, rel_path))
 				: fnmatch(p->glob, name, 0) == 0)
-			return true;
+			return !p->include; /* the first match decides */
 	}
 	return false;
 }

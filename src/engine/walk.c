@@ -28,6 +28,8 @@
 #include "pcopy/walk.h"
 #include "pcopy/stop.h"
 #include "engine/walk_internal.h"
+#include "engine/linkdest.h"
+#include "engine/itemize.h"
 
 static void submit(struct walker *wk, struct job *job)
 {
@@ -41,6 +43,8 @@ void walk_report(struct walker *wk, struct dir_node *dir, const char *name, int 
 
 	report_error(wk->progress, path, err);
 	free(path);
+	if (err != -PCOPY_EVANISHED)
+		engine_note_source_error(wk->engine);
 }
 
 struct dir_node *walk_dir_new(struct walker *wk, struct dir_node *parent)
@@ -177,7 +181,12 @@ struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const
 	walk_note_dst_dir(wk, dir);
 	if (!fresh && wk->opts->update && !wk->opts->dry_run)
 		dest_sweep_temps(dst_fd);
-	if (fresh && (wk->opts->verbose || wk->opts->dry_run)) {
+	if (wk->opts->itemize) {
+		/* A new one now, before its entries; a changed one when done. */
+		dir->itemize = itemize_entry(wk->opts, parent->dst_dirfd, dst_name, st, fresh);
+		if (fresh)
+			itemize_dir(wk->progress, dir, dir->itemize);
+	} else if (fresh && (wk->opts->verbose || wk->opts->dry_run)) {
 		char *src = dir_src_path(parent, name), *dst = dir_dst_path(parent, dst_name);
 
 		progress_verbose(wk->progress, src, dst);
@@ -298,6 +307,11 @@ static void submit_file(struct walker *wk, struct job *job)
 	/* Links are not data to copy: they stay out of the totals. */
 	if (claim_link(wk, job))
 		return;
+	/* --link-dest: unchanged in a DIR, linked from there; done. */
+	if (linkdest_try(engine_linkdest(wk->engine), job)) {
+		engine_job_done(wk->engine, job, 0);
+		return;
+	}
 	if (!wk->totals_counted) {
 		progress_add_total(wk->progress, PT_FILES, 1);
 		progress_add_total(wk->progress, PT_BYTES, (uint64_t)job->st.st_size);
@@ -319,6 +333,7 @@ static void submit_file(struct walker *wk, struct job *job)
 void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name,
 			 const char *dst_name, const struct stat *st, bool follow)
 {
+	bool itemize = wk->opts->itemize;
 	struct job *job;
 	char *backup;
 
@@ -337,6 +352,9 @@ void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name
 	case S_IFREG:
 		job = job_new(JOB_FILE, dir, name, dst_name, st);
 		job->follow = follow;
+		if (itemize)
+			job->itemize = itemize_entry(wk->opts, dir->dst_dirfd, dst_name, st,
+						     dir->dst_fresh);
 		job->backup = backup;
 		submit_file(wk, job);
 		return;
@@ -355,7 +373,13 @@ void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name
 		return;
 	}
 	job->backup = backup;
-	if (!claim_link(wk, job))
+	if (itemize)
+		job->itemize = itemize_entry(wk->opts, dir->dst_dirfd, dst_name, st, dir->dst_fresh);
+	if (claim_link(wk, job))
+		return;
+	if (linkdest_try(engine_linkdest(wk->engine), job))
+		engine_job_done(wk->engine, job, 0);
+	else
 		submit(wk, job);
 }
 

@@ -329,8 +329,7 @@ void walker_init(struct walker *wk, struct engine *engine, struct backend *backe
 	};
 	worker_ctx_init(&wk->w, opts, engine_progress(engine), opts->jobs);
 	wk->dir_budget = walk_dir_budget(opts);
-	if (opts->nr_excludes)
-		wk->excludes = exclude_new(opts->excludes, opts->nr_excludes);
+	wk->excludes = exclude_new_opts(opts);
 }
 
 void walker_release(struct walker *wk)

@@ -19,6 +19,7 @@
 #include "pcopy/clock.h"
 #include "pcopy/json.h"
 #include "pcopy/options.h"
+#include "pcopy/bwlimit.h"
 #include "pcopy/progress.h"
 #include "pcopy/quote.h"
 #include "pcopy/util.h"
@@ -43,6 +44,7 @@ _Static_assert(sizeof(struct progress_slot) % CACHE_LINE == 0, "slots share cach
 struct progress {
 	struct progress_slot *slots; /* owned, nr_slots of them */
 	unsigned nr_slots;
+	struct bwlimit *bw; /* --bwlimit; owned (shared memory), or NULL */
 	/* Written by the walker only; kept off the slots' cache lines. */
 	_Alignas(CACHE_LINE) _Atomic uint64_t total[NR_PROGRESS_TOTALS];
 	atomic_bool walk_done;
@@ -63,6 +65,8 @@ struct progress {
 	enum summary_mode summary;
 	bool json_errors;	  /* error lines as JSON objects */
 	bool verbose;		  /* -v or --dry-run lines, not silenced */
+	bool itemize;		  /* --itemize-changes lines, not silenced */
+	bool deleting, linking;	  /* --delete, --link-dest: their summary keys */
 	bool ansi;		  /* stderr is a terminal that knows ESC[K */
 	bool out_on_bar_tty;	  /* stdout is the terminal the bar is on */
 	bool utf8;		  /* the locale's charset is UTF-8: block graphics */
@@ -164,9 +168,14 @@ struct progress *progress_new(const struct pcopy_opts *opts, unsigned nr_slots,
 		p->json_errors = opts->progress == PROGRESS_JSON;
 		p->summary = opts->summary;
 		p->verbose = (opts->verbose || opts->dry_run) && !opts->quiet;
+		p->itemize = opts->itemize && !opts->quiet;
+		p->deleting = opts->delete_extraneous;
+		p->linking = opts->nr_link_dests > 0;
 		p->jobs = opts->jobs;
 	}
 	p->backend_name = backend_name;
+	if (opts && opts->bwlimit)
+		p->bw = bwlimit_new(opts->bwlimit);
 	progress_probe_terminal(p);
 	pthread_mutex_init(&p->lock, NULL);
 	/* The display thread sleeps on real monotonic time, whatever @clock is. */
@@ -175,6 +184,12 @@ struct progress *progress_new(const struct pcopy_opts *opts, unsigned nr_slots,
 	pthread_cond_init(&p->wake, &attr);
 	pthread_condattr_destroy(&attr);
 	return p;
+}
+
+void progress_throttle(struct progress *p, uint64_t n)
+{
+	if (p && p->bw && n)
+		bwlimit_consume(p->bw, n);
 }
 
 void progress_bind_slot(struct progress *p, unsigned slot)
@@ -555,6 +570,33 @@ void progress_verbose_backup(struct progress *p, const char *src, const char *ds
 	free(qs);
 }
 
+void progress_verbose_action(struct progress *p, const char *verb, const char *path)
+{
+	char *qp, *line;
+
+	if (p && !p->verbose)
+		return;
+	qp = quote_name(path, false);
+	line = xasprintf("%s %s\n", verb, qp);
+	progress_write_line(p, STDOUT_FILENO, line, strlen(line));
+	free(line);
+	free(qp);
+}
+
+void progress_itemize(struct progress *p, const char *code, const char *path,
+		      const char *suffix)
+{
+	char *qp, *line;
+
+	if (p && !p->itemize)
+		return;
+	qp = quote_name(path, false);
+	line = xasprintf("%s %s%s\n", code, qp, suffix);
+	progress_write_line(p, STDOUT_FILENO, line, strlen(line));
+	free(line);
+	free(qp);
+}
+
 void progress_debug(struct progress *p, const char *text)
 {
 	char *line = xasprintf("%s\n", text);
@@ -663,6 +705,8 @@ static void progress_print_summary(struct progress *p, const struct progress_sna
 	    .jobs = p->jobs,
 	    .ranks = p->ranks,
 	    .exit_status = exit_status,
+	    .deleting = p->deleting,
+	    .linking = p->linking,
 	};
 	struct json_buf b;
 
@@ -725,6 +769,7 @@ int progress_finish(struct progress **pp, int exit_status)
 	pthread_mutex_destroy(&p->lock);
 	free(p->big_name);
 	free(p->slots);
+	bwlimit_free(&p->bw);
 	free(p);
 	*pp = NULL;
 	return out_err;

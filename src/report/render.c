@@ -157,9 +157,14 @@ void progress_render_summary_json(struct json_buf *b, const struct progress_summ
 		  c[PC_HARDLINKS], c[PC_SPECIALS], c[PC_BYTES]);
 	json_addf(b,
 		  ",\"skipped\":{\"unchanged\":%" PRIu64 ",\"no_clobber\":%" PRIu64
-		  ",\"excluded\":%" PRIu64 "},\"errors\":%" PRIu64 ",\"exit\":%d}\n",
-		  c[PC_SKIPPED_UNCHANGED], c[PC_SKIPPED_NO_CLOBBER], c[PC_SKIPPED_EXCLUDED],
-		  c[PC_ERRORS], s->exit_status);
+		  ",\"excluded\":%" PRIu64 "}",
+		  c[PC_SKIPPED_UNCHANGED], c[PC_SKIPPED_NO_CLOBBER], c[PC_SKIPPED_EXCLUDED]);
+	/* SPEC 5's object, plus the counters of the options that were given. */
+	if (s->deleting)
+		json_addf(b, ",\"deleted\":%" PRIu64, c[PC_DELETED]);
+	if (s->linking)
+		json_addf(b, ",\"linked\":%" PRIu64, c[PC_LINKED]);
+	json_addf(b, ",\"errors\":%" PRIu64 ",\"exit\":%d}\n", c[PC_ERRORS], s->exit_status);
 }
 
 void progress_render_summary_text(struct json_buf *b, const struct progress_summary *s)
@@ -182,6 +187,10 @@ void progress_render_summary_text(struct json_buf *b, const struct progress_summ
 			  " excluded\n",
 			  c[PC_SKIPPED_UNCHANGED], c[PC_SKIPPED_NO_CLOBBER],
 			  c[PC_SKIPPED_EXCLUDED]);
+	if (c[PC_LINKED])
+		json_addf(b, "linked:       %" PRIu64 "\n", c[PC_LINKED]);
+	if (c[PC_DELETED])
+		json_addf(b, "deleted:      %" PRIu64 "\n", c[PC_DELETED]);
 	progress_human(human, sizeof(human), c[PC_BYTES]);
 	json_addf(b, "bytes:        %" PRIu64 " (%s)\n", c[PC_BYTES], human);
 	json_addf(b, "errors:       %" PRIu64 "\n", c[PC_ERRORS]);

@@ -18,7 +18,7 @@ setup() {
 
 # The long options that --help prints, one per line, without the dashes.
 help_long_options() {
-	"$PCOPY" --help | grep -oE -- '--[a-z][a-z-]*' | sed 's/^--//' | sort -u
+	"$PCOPY" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sed 's/^--//' | sort -u
 }
 
 # The long options of --help that are not among the words on stdin (each an

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests of --exclude matching (SPEC section 8). */
 #include <stdio.h>
+#include <string.h>
 
 #include "pcopy/exclude.h"
+#include "pcopy/options.h"
 
 static int failures;
 
@@ -20,8 +22,56 @@ static void expect(const char *pattern, const char *rel, const char *name, int i
 	exclude_free(&set);
 }
 
+/* The run's rules (exclude_new_opts): one entry matched against them. */
+static void expect_opts(const struct pcopy_opts *o, const char *rel, int is_dir, int want)
+{
+	struct exclude_set *set = exclude_new_opts(o);
+	const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	int got = exclude_match(set, rel, name, is_dir);
+
+	if (got != want) {
+		fprintf(stderr, "rules on '%s' (%s): got %d, want %d\n", rel,
+			is_dir ? "dir" : "file", got, want);
+		failures++;
+	}
+	exclude_free(&set);
+}
+
+/* --include / --exclude in order (first match wins), and --files-from. */
+static void test_rules(void)
+{
+	const char *rules[] = { "keep.o", "*.o", "*.c" };
+	bool include[] = { true, false, true };
+	const char *list[] = { "a/b/c", "./d//", "/e/f/" };
+	struct pcopy_opts o = { 0 };
+
+	o.excludes = rules;
+	o.nr_excludes = 3;
+	o.rule_include = include;
+	o.nr_rule_flags = 2; /* the last rule has no flag: an exclude */
+	expect_opts(&o, "x/keep.o", 0, 0);
+	expect_opts(&o, "x/a.o", 0, 1);
+	expect_opts(&o, "x/a.c", 0, 1);
+	expect_opts(&o, "x/a.h", 0, 0);
+	o.nr_excludes = 0;
+	o.files_from = list;
+	o.nr_files_from = 3;
+	expect_opts(&o, "a", 1, 0);     /* on the way to a/b/c */
+	expect_opts(&o, "a", 0, 1);     /* a file cannot lead anywhere */
+	expect_opts(&o, "a/b", 1, 0);
+	expect_opts(&o, "a/b/c", 0, 0);
+	expect_opts(&o, "a/b/c/x", 0, 0); /* below a listed path */
+	expect_opts(&o, "a/b/cd", 0, 1);
+	expect_opts(&o, "a/bb", 1, 1);
+	expect_opts(&o, "d/x/y", 0, 0);
+	expect_opts(&o, "e/f", 1, 0);
+	expect_opts(&o, "e/g", 0, 1);
+	expect_opts(&o, "z", 0, 1);
+}
+
 int main(void)
 {
+	test_rules();
 	/* A name pattern matches at any depth. */
 	expect("*.o", "a.o", "a.o", 0, 1);
 	expect("*.o", "x/y/a.o", "a.o", 0, 1);

@@ -327,8 +327,10 @@ static void on_block(struct uring_worker *u, struct ublk *b, enum uop op, int re
 			b->f->job->err_dst = true;
 		n = blk_on_write(b, res);
 
-		if (n)
+		if (n) {
 			progress_count(u->ctx.progress, PC_BYTES, n);
+			progress_throttle(u->ctx.progress, n);
+		}
 	}
 	if (!b->pending)
 		blk_settle(u, b);

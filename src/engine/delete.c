@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+/*
+ * --delete, as rsync's --delete-during: when a directory is complete (its
+ * children are all copied, so no job is writing a temporary name in it),
+ * each destination entry whose name the source directory lacks is
+ * removed: files and symlinks with unlinkat, directories depth first.
+ * Everything is relative to the destination directory's descriptor, one
+ * name at a time, opened O_NOFOLLOW: a symlink in the destination is
+ * removed, never followed, and nothing outside DEST is reached.
+ * Excluded names are kept (also inside a removed directory, which then
+ * stays, as rsync's "cannot delete non-empty directory") unless
+ * --delete-excluded. After any error reading the source, nothing more is
+ * deleted: the source may not have been seen whole.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/delete.h"
+#include "pcopy/exclude.h"
+#include "pcopy/job.h"
+#include "pcopy/options.h"
+#include "pcopy/progress.h"
+#include "pcopy/report.h"
+#include "pcopy/stop.h"
+#include "pcopy/util.h"
+
+/* The names of one destination directory, read before any is removed. */
+struct delete_list {
+	char **names;
+	unsigned char *types; /* DT_* (DT_UNKNOWN resolved with fstatat) */
+	size_t nr, alloc;
+};
+
+void delete_init(struct delete_ctx *d, const struct pcopy_opts *opts, struct progress *progress)
+{
+	*d = (struct delete_ctx){ .opts = opts, .progress = progress };
+	atomic_init(&d->src_error, false);
+	atomic_init(&d->warned, false);
+	d->excludes = exclude_new_opts(opts);
+}
+
+void delete_release(struct delete_ctx *d)
+{
+	if (d->excludes)
+		exclude_free(&d->excludes);
+}
+
+void delete_note_source_error(struct delete_ctx *d)
+{
+	atomic_store(&d->src_error, true);
+}
+
+static void delete_list_free(struct delete_list *l)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		free(l->names[i]);
+	free(l->names);
+	free(l->types);
+}
+
+/* Read every name of @dirp (not . and ..) into @l. Returns 0 or -errno. */
+static int delete_list_read(DIR *dirp, struct delete_list *l)
+{
+	struct dirent *e;
+
+	for (;;) {
+		errno = 0;
+		e = readdir(dirp);
+		if (!e)
+			return errno ? -errno : 0;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (l->nr == l->alloc) {
+			l->alloc = l->alloc ? l->alloc * 2 : 32;
+			l->names = xrealloc(l->names, l->alloc * sizeof(*l->names));
+			l->types = xrealloc(l->types, l->alloc);
+		}
+		l->types[l->nr] = e->d_type;
+		l->names[l->nr++] = xstrdup(e->d_name);
+	}
+}
+
+static bool delete_is_dir(int dfd, const char *name, unsigned char type)
+{
+	struct stat st;
+
+	if (type != DT_UNKNOWN)
+		return type == DT_DIR;
+	return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Is @rel (path below the operand, last component @name) kept as excluded? */
+static bool delete_protected(const struct delete_ctx *d, const char *rel, const char *name,
+			     bool is_dir)
+{
+	return d->excludes && !d->opts->delete_excluded &&
+	       exclude_match(d->excludes, rel, name, is_dir);
+}
+
+static char *delete_join(const char *a, const char *b)
+{
+	return *a ? xasprintf("%s/%s", a, b) : xstrdup(b);
+}
+
+static int delete_entry(struct delete_ctx *d, int dfd, const char *name, bool is_dir,
+			const char *path, const char *rel);
+
+/*
+ * Empty the directory @name of @dfd (display path @path, @rel below the
+ * operand), keeping protected names. Returns 0 or -errno (reported).
+ */
+static int delete_contents(struct delete_ctx *d, int dfd, const char *name, const char *path,
+			   const char *rel)
+{
+	struct delete_list l = { 0 };
+	DIR *dirp;
+	int fd, err;
+
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(dirp = fdopendir(fd))) {
+		err = neg_errno();
+		if (fd >= 0)
+			close(fd);
+		report_error(d->progress, path, err);
+		return err;
+	}
+	err = delete_list_read(dirp, &l);
+	if (err)
+		report_error(d->progress, path, err);
+	for (size_t i = 0; i < l.nr && !err && !stop_requested(); i++) {
+		bool sub_dir = delete_is_dir(dirfd(dirp), l.names[i], l.types[i]);
+		char *sub_path = xasprintf("%s/%s", path, l.names[i]);
+		char *sub_rel = delete_join(rel, l.names[i]);
+
+		if (!delete_protected(d, sub_rel, l.names[i], sub_dir))
+			delete_entry(d, dirfd(dirp), l.names[i], sub_dir, sub_path, sub_rel);
+		free(sub_rel);
+		free(sub_path);
+	}
+	closedir(dirp);
+	delete_list_free(&l);
+	return err;
+}
+
+/* Remove one entry (a directory with what it holds); say so under -v. */
+static int delete_entry(struct delete_ctx *d, int dfd, const char *name, bool is_dir,
+			const char *path, const char *rel)
+{
+	bool dry = d->opts->dry_run;
+	int err = 0;
+
+	if (is_dir) {
+		err = delete_contents(d, dfd, name, path, rel);
+		if (err)
+			return err;
+	}
+	if (!dry && unlinkat(dfd, name, is_dir ? AT_REMOVEDIR : 0) < 0) {
+		err = neg_errno();
+		if (err == -ENOENT)
+			return 0; /* gone already */
+		if (is_dir && (err == -ENOTEMPTY || err == -EEXIST))
+			progress_message(d->progress, path, "cannot delete non-empty directory",
+					 err);
+		else
+			report_error(d->progress, path, err);
+		return err;
+	}
+	char *shown = is_dir ? xasprintf("%s/", path) : xstrdup(path);
+
+	if (d->opts->itemize)
+		progress_itemize(d->progress, "*deleting  ", shown, ""); /* rsync's %-11s */
+	else
+		progress_verbose_action(d->progress, "deleting", shown);
+	free(shown);
+	progress_count(d->progress, PC_DELETED, 1);
+	return 0;
+}
+
+/* @dir's path below the source operand ("" for the operand itself). */
+static char *delete_rel_dir(const struct dir_node *dir)
+{
+	char *rel = xstrdup(""), *next;
+
+	for (const struct dir_node *x = dir; x->parent && !x->parent->is_root; x = x->parent) {
+		next = *rel ? xasprintf("%s/%s", x->dst_name, rel) : xstrdup(x->dst_name);
+		free(rel);
+		rel = next;
+	}
+	return rel;
+}
+
+/* Say once that the source was not read whole; true when deleting is off. */
+static bool delete_blocked(struct delete_ctx *d)
+{
+	if (!atomic_load(&d->src_error))
+		return false;
+	if (!atomic_exchange(&d->warned, true))
+		progress_message(d->progress, NULL,
+				 "IO error encountered -- skipping file deletion", 0);
+	return true;
+}
+
+/* Remove the entries of @l (names in @dir's destination) that the source lacks. */
+static void delete_missing(struct delete_ctx *d, struct dir_node *dir, int dfd,
+			   const struct delete_list *l)
+{
+	char *dir_path = dir_dst_path(dir->parent, dir->dst_name);
+	char *rel_dir = delete_rel_dir(dir);
+	struct stat st;
+
+	for (size_t i = 0; i < l->nr && !stop_requested() && !delete_blocked(d); i++) {
+		const char *name = l->names[i];
+		bool is_dir = delete_is_dir(dfd, name, l->types[i]);
+		char *rel = delete_join(rel_dir, name);
+		bool excluded = d->excludes && exclude_match(d->excludes, rel, name, is_dir);
+
+		/* Kept: excluded (unless --delete-excluded), or in the source. */
+		if (excluded ? !d->opts->delete_excluded
+			     : fstatat(dir->src_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+				       errno != ENOENT) {
+			free(rel);
+			continue;
+		}
+		char *path = xasprintf("%s/%s", dir_path, name);
+
+		delete_entry(d, dfd, name, is_dir, path, rel);
+		free(path);
+		free(rel);
+	}
+	free(rel_dir);
+	free(dir_path);
+}
+
+void delete_extraneous(struct delete_ctx *d, struct dir_node *dir)
+{
+	struct delete_list l = { 0 };
+	DIR *dirp;
+	int fd, err;
+
+	/* A directory we created holds only what we copied into it. */
+	if (dir->dst_fresh || dir->dst_dirfd < 0 || dir->src_dirfd < 0 || delete_blocked(d))
+		return;
+	fd = openat(dir->dst_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(dirp = fdopendir(fd))) {
+		err = neg_errno();
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
+	err = delete_list_read(dirp, &l);
+	if (!err)
+		delete_missing(d, dir, dirfd(dirp), &l);
+	closedir(dirp);
+	delete_list_free(&l);
+	if (!err)
+		return;
+fail:;
+	char *path = dir_dst_path(dir->parent, dir->dst_name);
+
+	report_error(d->progress, path, err);
+	free(path);
+}
