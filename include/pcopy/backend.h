@@ -40,7 +40,7 @@ struct backend_sink {
 	/* Retire @job with result @err (0 or negative): exactly once per
 	 * submitted job; thread-safe. */
 	void (*job_done)(void *ctx, struct job *job, int err);
-	void *ctx;                 /* the engine, opaque here */
+	void *ctx;		   /* the engine, opaque here */
 	struct progress *progress; /* borrowed; may be NULL */
 };
 

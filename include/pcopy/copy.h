@@ -24,26 +24,26 @@ struct progress;
  */
 struct worker_ctx {
 	const struct pcopy_opts *opts; /* borrowed: the run's options */
-	struct progress *progress; /* borrowed; may be NULL */
-	unsigned slot;           /* progress slot of this worker */
-	char *buf;               /* read/write bounce buffer, WORKER_BUF_SIZE */
-	struct xattr_scratch xattr; /* buffers for copying extended attributes */
+	struct progress *progress;     /* borrowed; may be NULL */
+	unsigned slot;		       /* progress slot of this worker */
+	char *buf;		       /* read/write bounce buffer, WORKER_BUF_SIZE */
+	struct xattr_scratch xattr;    /* buffers for copying extended attributes */
 	/* What the file systems of the last (source, destination) pair refused,
 	 * so that a refused FICLONE or copy_file_range is tried once, not per file. */
 	dev_t caps_src_dev, caps_dst_dev;
 	bool caps_known;
-	bool no_reflink;         /* FICLONE refused for this pair */
-	bool no_copy_range;      /* copy_file_range refused for this pair */
-	bool err_on_dst;         /* the last copy error was a write, not a read */
-	unsigned char how;       /* --debug: COPY_HOW_* of the file being copied */
+	bool no_reflink;    /* FICLONE refused for this pair */
+	bool no_copy_range; /* copy_file_range refused for this pair */
+	bool err_on_dst;    /* the last copy error was a write, not a read */
+	unsigned char how;  /* --debug: COPY_HOW_* of the file being copied */
 };
 
 #define WORKER_BUF_SIZE (1u << 20)
 
 /* Set up / release a worker context for a run with @opts, counting into
  * @progress (may be NULL) through its @slot. */
-void worker_ctx_init(struct worker_ctx *w, const struct pcopy_opts *opts,
-		     struct progress *progress, unsigned slot);
+void worker_ctx_init(struct worker_ctx *w, const struct pcopy_opts *opts, struct progress *progress,
+		     unsigned slot);
 void worker_ctx_release(struct worker_ctx *w);
 
 /*
@@ -84,8 +84,8 @@ bool job_fd_retry(int err, unsigned *tries);
  * metadata, publish under the final name (or remove the temporary when
  * @err is set). Closes both descriptors. Returns the job's result.
  */
-int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_fd,
-		    char **tmp_name, bool may_exist, int err, bool shrunk);
+int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_fd, char **tmp_name,
+		    bool may_exist, int err, bool shrunk);
 
 /*
  * The part of job_finish_file() before the file gets its name, for backends

@@ -15,13 +15,13 @@
 struct worker_ctx;
 
 /* --debug: how a file's data was copied, as bits in job->how and w->how. */
-#define COPY_HOW_REFLINK      (1u << 0) /* cloned with FICLONE */
+#define COPY_HOW_REFLINK (1u << 0)	/* cloned with FICLONE */
 #define COPY_HOW_REFLINK_FAIL (1u << 1) /* the clone was refused */
-#define COPY_HOW_OFFLOAD      (1u << 2) /* copy_file_range moved the bytes */
+#define COPY_HOW_OFFLOAD (1u << 2)	/* copy_file_range moved the bytes */
 #define COPY_HOW_OFFLOAD_FAIL (1u << 3) /* copy_file_range was refused */
-#define COPY_HOW_RW           (1u << 4) /* read and write (or io_uring) */
-#define COPY_HOW_SEEK_HOLE    (1u << 5) /* holes found with SEEK_DATA/SEEK_HOLE */
-#define COPY_HOW_ZEROS        (1u << 6) /* zero blocks turned into holes */
+#define COPY_HOW_RW (1u << 4)		/* read and write (or io_uring) */
+#define COPY_HOW_SEEK_HOLE (1u << 5)	/* holes found with SEEK_DATA/SEEK_HOLE */
+#define COPY_HOW_ZEROS (1u << 6)	/* zero blocks turned into holes */
 
 /*
  * cp --debug's line for @how: "copy offload: yes, reflink: unsupported,

@@ -26,8 +26,8 @@ int dest_create_tmp(int dirfd, const char *name, mode_t mode, char **tmp_name);
  * @dirfd. When @may_exist, an existing non-directory entry under @name
  * (file, symlink, ...) is atomically replaced; a directory there gives
  * -PCOPY_EOVERWRITE_DIR. Otherwise nothing is ever replaced: a name that
- * appeared meanwhile gives -EEXIST (linkat, or rename with NOREPLACE). On failure the temporary is removed and
- * *tmp_name freed. Returns 0 or a negative error.
+ * appeared meanwhile gives -EEXIST (linkat, or rename with NOREPLACE). On failure the temporary is
+ * removed and *tmp_name freed. Returns 0 or a negative error.
  */
 int dest_publish(int fd, char **tmp_name, int dirfd, const char *name, bool may_exist);
 
@@ -40,9 +40,8 @@ void dest_abort(int dirfd, char **tmp_name);
  * over @name. Used to replace existing entries atomically. Returns 0 or a
  * negative error.
  */
-int dest_replace_with(int dirfd, const char *name, int (*make)(int dirfd, const char *tmp,
-							       void *arg),
-		      void *arg);
+int dest_replace_with(int dirfd, const char *name,
+		      int (*make)(int dirfd, const char *tmp, void *arg), void *arg);
 
 /*
  * Remove from the existing destination directory @dirfd the temporaries

@@ -20,8 +20,8 @@ struct job;
 
 /* What the walker does with a job after hardlink_claim(). */
 enum hardlink_action {
-	HARDLINK_COPY,   /* the job is the group's copy: submit it as it is */
-	HARDLINK_LINK,   /* the job became a JOB_HARDLINK: submit it */
+	HARDLINK_COPY,	 /* the job is the group's copy: submit it as it is */
+	HARDLINK_LINK,	 /* the job became a JOB_HARDLINK: submit it */
 	HARDLINK_PARKED, /* the job waits for the copy; the map owns it now */
 };
 

@@ -23,23 +23,23 @@ struct file_task;
  */
 struct dir_node {
 	struct dir_node *parent; /* reference held; NULL for an operand root */
-	int src_dirfd;           /* source directory (AT_FDCWD for operand roots) */
-	int dst_dirfd;           /* destination directory, opened O_NOFOLLOW */
-	char *src_name;          /* name in the parent (path for roots); owned */
-	char *dst_name;          /* destination name in the parent (or path); owned */
-	struct stat st;          /* the source directory's status */
-	atomic_uint refs;        /* see above */
-	unsigned depth;          /* 0 for an operand root's parent */
-	bool is_root;            /* pseudo-directory holding an operand: no metadata */
-	bool dst_fresh;          /* created by us: holds no entries we did not make */
-	bool meta_pending;       /* metadata must be applied when refs reaches 0 */
-	uid_t new_file_uid;      /* owner a new file gets here (our euid) */
-	gid_t new_file_gid;      /* group a new file gets here (setgid dirs) */
-	dev_t dst_dev;           /* file system of the destination directory */
-	ino_t dst_ino;           /* its inode, to check it when it is reopened */
-	bool followed;           /* opened following a symlink (-L, -H operand) */
-	unsigned root_index;     /* the source operand it belongs to (MPI work items name it) */
-	uint16_t itemize;        /* --itemize-changes: ITEMIZE_* bits seen by the walker */
+	int src_dirfd;		 /* source directory (AT_FDCWD for operand roots) */
+	int dst_dirfd;		 /* destination directory, opened O_NOFOLLOW */
+	char *src_name;		 /* name in the parent (path for roots); owned */
+	char *dst_name;		 /* destination name in the parent (or path); owned */
+	struct stat st;		 /* the source directory's status */
+	atomic_uint refs;	 /* see above */
+	unsigned depth;		 /* 0 for an operand root's parent */
+	bool is_root;		 /* pseudo-directory holding an operand: no metadata */
+	bool dst_fresh;		 /* created by us: holds no entries we did not make */
+	bool meta_pending;	 /* metadata must be applied when refs reaches 0 */
+	uid_t new_file_uid;	 /* owner a new file gets here (our euid) */
+	gid_t new_file_gid;	 /* group a new file gets here (setgid dirs) */
+	dev_t dst_dev;		 /* file system of the destination directory */
+	ino_t dst_ino;		 /* its inode, to check it when it is reopened */
+	bool followed;		 /* opened following a symlink (-L, -H operand) */
+	unsigned root_index;	 /* the source operand it belongs to (MPI work items name it) */
+	uint16_t itemize;	 /* --itemize-changes: ITEMIZE_* bits seen by the walker */
 };
 
 /* What a job does. */
@@ -53,16 +53,16 @@ enum job_kind {
 
 struct job {
 	enum job_kind kind;
-	struct dir_node *dir;  /* parent directory; one reference held by the job */
-	char *name;            /* source name relative to dir->src_dirfd; owned */
-	char *dst_name;        /* destination name relative to dir->dst_dirfd;
-				  owned, or == name when the two are the same */
-	struct stat st;        /* the source's status when the walker saw it */
-	uint64_t id;           /* unique per run, for backends that ship jobs */
+	struct dir_node *dir; /* parent directory; one reference held by the job */
+	char *name;	      /* source name relative to dir->src_dirfd; owned */
+	char *dst_name;	      /* destination name relative to dir->dst_dirfd;
+				 owned, or == name when the two are the same */
+	struct stat st;	      /* the source's status when the walker saw it */
+	uint64_t id;	      /* unique per run, for backends that ship jobs */
 
 	/* JOB_HARDLINK: the already-copied file to link to. */
 	struct dir_node *link_dir; /* reference held */
-	char *link_name;           /* owned */
+	char *link_name;	   /* owned */
 
 	/* JOB_CHUNK: the shared file and the byte range of this job. */
 	struct file_task *task; /* reference held */
@@ -70,21 +70,21 @@ struct job {
 	uint64_t length;
 
 	struct hardlink_group *group; /* JOB_FILE with nlink > 1: its group, or NULL */
-	bool follow;          /* open the source following a symlink (-L, -H) */
-	bool finalized;       /* JOB_CHUNK: this chunk finished its file_task */
-	bool finishing;       /* JOB_CHUNK: now carries its file's last step to a
-				 worker (process backend; struct file_task) */
-	bool published;       /* the destination name now holds this entry */
-	bool err_dst;         /* the error was on the destination side: name it */
-	bool dst_in_place;    /* JOB_FILE onto an existing FIFO or device: written into */
-	bool dst_masked;      /* created without group/other bits until the owner is set */
-	unsigned char skipped; /* set by the run: PC_SKIPPED_* counter, or 0 */
-	char *backup;         /* -v: the backup made of the destination, or NULL; owned */
-	unsigned char how;    /* --debug: COPY_HOW_* bits, how the data was copied */
-	bool keep_dst_mode;   /* replacing a regular file without -p: keep its mode, */
-	mode_t dst_mode;      /* these bits, as cp (which writes into it) does */
-	uint16_t itemize;     /* --itemize-changes: ITEMIZE_* bits seen by the walker */
-	struct job *next;     /* free for the current owner's queue */
+	bool follow;		      /* open the source following a symlink (-L, -H) */
+	bool finalized;		      /* JOB_CHUNK: this chunk finished its file_task */
+	bool finishing;		      /* JOB_CHUNK: now carries its file's last step to a
+					 worker (process backend; struct file_task) */
+	bool published;		      /* the destination name now holds this entry */
+	bool err_dst;		      /* the error was on the destination side: name it */
+	bool dst_in_place;	      /* JOB_FILE onto an existing FIFO or device: written into */
+	bool dst_masked;	      /* created without group/other bits until the owner is set */
+	unsigned char skipped;	      /* set by the run: PC_SKIPPED_* counter, or 0 */
+	char *backup;		      /* -v: the backup made of the destination, or NULL; owned */
+	unsigned char how;	      /* --debug: COPY_HOW_* bits, how the data was copied */
+	bool keep_dst_mode;	      /* replacing a regular file without -p: keep its mode, */
+	mode_t dst_mode;	      /* these bits, as cp (which writes into it) does */
+	uint16_t itemize;	      /* --itemize-changes: ITEMIZE_* bits seen by the walker */
+	struct job *next;	      /* free for the current owner's queue */
 };
 
 /*
@@ -92,17 +92,17 @@ struct job {
  * ends and sizes the destination; the last chunk to finish publishes it.
  */
 struct file_task {
-	struct job *file_job;   /* the JOB_FILE this stands for; owned */
-	int src_fd;             /* source, read with explicit offsets */
-	int dst_fd;             /* unnamed destination (O_TMPFILE or temp name) */
-	char *tmp_name;         /* temporary name when O_TMPFILE was refused, or NULL */
-	bool may_exist;         /* the final name may have to be replaced */
+	struct job *file_job;	      /* the JOB_FILE this stands for; owned */
+	int src_fd;		      /* source, read with explicit offsets */
+	int dst_fd;		      /* unnamed destination (O_TMPFILE or temp name) */
+	char *tmp_name;		      /* temporary name when O_TMPFILE was refused, or NULL */
+	bool may_exist;		      /* the final name may have to be replaced */
 	_Atomic uint64_t chunks_left; /* 64 bits: 2^32 chunks of 64 KiB are 256 TiB */
-	atomic_int first_err;   /* first error of any chunk, 0 if none */
-	atomic_bool shrunk;     /* a chunk found the source shorter than seen */
-	atomic_bool err_dst;    /* the first error was the destination's */
-	atomic_uchar how;       /* --debug: COPY_HOW_* of every chunk */
-	int final_err;          /* the file's result, set by the last chunk */
+	atomic_int first_err;	      /* first error of any chunk, 0 if none */
+	atomic_bool shrunk;	      /* a chunk found the source shorter than seen */
+	atomic_bool err_dst;	      /* the first error was the destination's */
+	atomic_uchar how;	      /* --debug: COPY_HOW_* of every chunk */
+	int final_err;		      /* the file's result, set by the last chunk */
 	/* Set by a driver that publishes the file itself (other processes
 	 * write other parts of it): the last chunk here calls it instead of
 	 * publishing, and the driver takes the task. NULL for the usual case. */

@@ -23,21 +23,21 @@ struct progress;
 
 /* What a progress_count() call counts. */
 enum progress_counter {
-	PC_BYTES,              /* bytes of regular-file data written (live progress) */
-	PC_FILES,              /* regular files whose data was copied */
-	PC_DIRS,               /* directories created or updated */
-	PC_SYMLINKS,           /* symbolic links created */
-	PC_HARDLINKS,          /* hard links created (not data copies) */
-	PC_SPECIALS,           /* FIFOs, sockets and device nodes created */
+	PC_BYTES,	       /* bytes of regular-file data written (live progress) */
+	PC_FILES,	       /* regular files whose data was copied */
+	PC_DIRS,	       /* directories created or updated */
+	PC_SYMLINKS,	       /* symbolic links created */
+	PC_HARDLINKS,	       /* hard links created (not data copies) */
+	PC_SPECIALS,	       /* FIFOs, sockets and device nodes created */
 	PC_SKIPPED_UNCHANGED,  /* -u: destination already up to date */
 	PC_SKIPPED_NO_CLOBBER, /* -n: destination exists, left alone */
 	PC_SKIPPED_EXCLUDED,   /* --exclude matched */
-	PC_ERRORS,             /* entries that failed (counted by report_error) */
+	PC_ERRORS,	       /* entries that failed (counted by report_error) */
 	/* Content size of the regular files copied (SPEC 5 "bytes"): unlike
 	 * PC_BYTES, not the data of failed files nor chunks copied twice. */
 	PC_FILE_BYTES,
-	PC_DELETED,            /* --delete: destination entries removed */
-	PC_LINKED,             /* --link-dest: files hard-linked from a DIR */
+	PC_DELETED, /* --delete: destination entries removed */
+	PC_LINKED,  /* --link-dest: files hard-linked from a DIR */
 	NR_PROGRESS_COUNTERS
 };
 
@@ -143,8 +143,7 @@ void progress_verbose_action(struct progress *p, const char *verb, const char *p
  * --itemize-changes line "CODE PATHSUFFIX" on stdout (PATH quoted only
  * when it needs it), silent under -q. Thread-safe.
  */
-void progress_itemize(struct progress *p, const char *code, const char *path,
-		      const char *suffix);
+void progress_itemize(struct progress *p, const char *code, const char *path, const char *suffix);
 
 /*
  * Print an error or warning line "pcopy: <quoted path>: <message>" on
@@ -157,8 +156,7 @@ void progress_message(struct progress *p, const char *path, const char *message,
 
 /* The same, for a @message that names @path itself (cp's "cannot stat
  * 'x': ..."): the text line does not repeat it; JSON still carries it. */
-void progress_message_worded(struct progress *p, const char *path, const char *message,
-			     int err);
+void progress_message_worded(struct progress *p, const char *path, const char *message, int err);
 
 /*
  * MPI: rank 0 shows the whole job. progress_set_remote() sets what the

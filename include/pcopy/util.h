@@ -11,7 +11,7 @@ __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
 /* An impossible state: print where and abort. */
 #define BUG(...) bug_at(__FILE__, __LINE__, __VA_ARGS__)
 __attribute__((noreturn, format(printf, 3, 4))) void bug_at(const char *file, int line,
-							      const char *fmt, ...);
+							    const char *fmt, ...);
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t nmemb, size_t size);

@@ -19,9 +19,9 @@ struct job_queue {
 	pthread_cond_t not_full;  /* room in the queue */
 	struct job *head, *tail;  /* queued jobs, owned, through job->next */
 	size_t nr_queued, capacity;
-	unsigned nr_idle;         /* workers waiting for a job */
-	bool producer_waiting;    /* the walker waits for room */
-	bool closed;              /* no more jobs will come */
+	unsigned nr_idle;      /* workers waiting for a job */
+	bool producer_waiting; /* the walker waits for room */
+	bool closed;	       /* no more jobs will come */
 };
 
 /* Set up @q for at most @capacity queued jobs / release it (empty). */

@@ -11,11 +11,8 @@ static const struct backend_ops *const backends[NR_BACKEND_KINDS] = {
 };
 
 static const char *const backend_names[NR_BACKEND_KINDS] = {
-	[BACKEND_AUTO] = "auto",
-	[BACKEND_THREAD] = "thread",
-	[BACKEND_PROCESS] = "process",
-	[BACKEND_URING] = "uring",
-	[BACKEND_MPI] = "mpi",
+	[BACKEND_AUTO] = "auto",   [BACKEND_THREAD] = "thread", [BACKEND_PROCESS] = "process",
+	[BACKEND_URING] = "uring", [BACKEND_MPI] = "mpi",
 };
 
 const struct backend_ops *backend_ops_for(enum backend_kind kind)

@@ -56,8 +56,8 @@ static int thread_probe(void)
 	return 0;
 }
 
-static struct backend *thread_start(const struct backend_sink *sink,
-				    const struct pcopy_opts *opts, int *err)
+static struct backend *thread_start(const struct backend_sink *sink, const struct pcopy_opts *opts,
+				    int *err)
 {
 	struct thread_backend *tb = xcalloc(1, sizeof(*tb));
 

@@ -44,8 +44,8 @@ static void argmatch_valid(const struct keyword *words)
 	fputc('\n', stderr);
 }
 
-unsigned argmatch_len(const char *context, const char *arg, size_t len,
-		      const struct keyword *words, int status)
+unsigned argmatch_len(const char *context, const char *arg, size_t len, const struct keyword *words,
+		      int status)
 {
 	long i = argmatch_find(arg, len, words);
 	char *bad;
@@ -56,8 +56,8 @@ unsigned argmatch_len(const char *context, const char *arg, size_t len,
 	memcpy(bad, arg, len);
 	bad[len] = '\0';
 	fflush(stdout);
-	fprintf(stderr, "%s: %s argument %s for '%s'\n", prog_name(), i == -2 ? "ambiguous" : "invalid",
-		quote_name(bad, true), context);
+	fprintf(stderr, "%s: %s argument %s for '%s'\n", prog_name(),
+		i == -2 ? "ambiguous" : "invalid", quote_name(bad, true), context);
 	argmatch_valid(words);
 	usage_hint();
 	exit(status);
@@ -70,12 +70,37 @@ unsigned argmatch(const char *context, const char *arg, const struct keyword *wo
 
 /* GNU cp 9.1's long options: their abbreviations must mean what they mean to cp. */
 static const char *const cp_long_options[] = {
-	"archive", "attributes-only", "backup", "context", "copy-contents", "debug",
-	"dereference", "force", "help", "interactive", "keep-directory-symlink", "link",
-	"no-clobber", "no-dereference", "no-preserve", "no-target-directory",
-	"one-file-system", "parents", "preserve", "recursive", "reflink",
-	"remove-destination", "sparse", "strip-trailing-slashes", "suffix", "symbolic-link",
-	"target-directory", "update", "verbose", "version", NULL,
+	"archive",
+	"attributes-only",
+	"backup",
+	"context",
+	"copy-contents",
+	"debug",
+	"dereference",
+	"force",
+	"help",
+	"interactive",
+	"keep-directory-symlink",
+	"link",
+	"no-clobber",
+	"no-dereference",
+	"no-preserve",
+	"no-target-directory",
+	"one-file-system",
+	"parents",
+	"preserve",
+	"recursive",
+	"reflink",
+	"remove-destination",
+	"sparse",
+	"strip-trailing-slashes",
+	"suffix",
+	"symbolic-link",
+	"target-directory",
+	"update",
+	"verbose",
+	"version",
+	NULL,
 };
 
 /* How many of the NULL-terminated @list start with @name[0..@len); the last in *found. */

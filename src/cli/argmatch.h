@@ -26,8 +26,8 @@ void usage_hint(void);
  * option, e.g. "--sparse", or "backup type"), the list of valid arguments,
  * the --help hint, and exit with status @status.
  */
-unsigned argmatch_len(const char *context, const char *arg, size_t len,
-		      const struct keyword *words, int status);
+unsigned argmatch_len(const char *context, const char *arg, size_t len, const struct keyword *words,
+		      int status);
 
 /* argmatch_len() of the whole string @arg, exit status EXIT_USAGE. */
 unsigned argmatch(const char *context, const char *arg, const struct keyword *words);

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "cli/argmatch.h"
-#include "config.h"
 #include "cli/cli_backup.h"
+#include "config.h"
 #include "pcopy/cli.h"
 #include "pcopy/options.h"
 #include "pcopy/quote.h"
@@ -175,8 +175,8 @@ static const char doc[] =
 enum cli_inter {
 	INTER_UNSPECIFIED,
 	INTER_ALWAYS_NO, /* -n */
-	INTER_SKIP,      /* --update=none */
-	INTER_ASK,       /* -i */
+	INTER_SKIP,	 /* --update=none */
+	INTER_ASK,	 /* -i */
 };
 
 /* What parse_opt() fills: the options, and the operands until KEY_END sorts them. */
@@ -185,12 +185,12 @@ struct cli_state {
 	char **operands; /* borrowed from argv */
 	size_t nr_operands;
 	enum cli_inter inter;
-	bool make_backups;          /* -b, --backup or -S given */
+	bool make_backups;	     /* -b, --backup or -S given */
 	const char *version_control; /* --backup=CONTROL, or NULL */
-	bool require_context;       /* --preserve=context given explicitly */
-	bool set_context;           /* -Z or --context */
-	bool deref_set;             /* -a, -d, -P, -H or -L given */
-	const char *context;        /* --context=CTX */
+	bool require_context;	     /* --preserve=context given explicitly */
+	bool set_context;	     /* -Z or --context */
+	bool deref_set;		     /* -a, -d, -P, -H or -L given */
+	const char *context;	     /* --context=CTX */
 };
 
 /* clang-format off */
@@ -278,8 +278,8 @@ static const char *q(const char *name)
  * --help' or `pcopy --usage'", and the hint must read the same whichever
  * way the error was found (see cli_parse() for getopt's own errors).
  */
-__attribute__((noreturn, format(printf, 2, 3))) static void usage_exit(int status,
-									const char *fmt, ...)
+__attribute__((noreturn, format(printf, 2, 3))) static void usage_exit(int status, const char *fmt,
+								       ...)
 {
 	va_list ap;
 
@@ -509,7 +509,7 @@ static error_t parse_valued(int key, char *arg, struct pcopy_opts *o)
 		o->chunk_size = parse_chunk_size(arg);
 		break;
 	case OPT_PROGRESS:
-		o->progress = arg ? argmatch("--progress", arg, progress_words)
+		o->progress = arg		      ? argmatch("--progress", arg, progress_words)
 			      : isatty(STDERR_FILENO) ? PROGRESS_BAR
 						      : PROGRESS_PLAIN;
 		break;
@@ -538,13 +538,17 @@ static void check_context(const struct cli_state *cs)
 	}
 	if (cs->require_context) {
 		fflush(stdout);
-		fprintf(stderr, "%s: cannot preserve security context without an SELinux-enabled "
-			"kernel\n", prog_name());
+		fprintf(stderr,
+			"%s: cannot preserve security context without an SELinux-enabled "
+			"kernel\n",
+			prog_name());
 		exit(EXIT_CP_USAGE);
 	}
 	if (cs->context)
-		fprintf(stderr, "%s: warning: ignoring --context; it requires an SELinux-enabled "
-			"kernel\n", prog_name());
+		fprintf(stderr,
+			"%s: warning: ignoring --context; it requires an SELinux-enabled "
+			"kernel\n",
+			prog_name());
 }
 
 /* The backup suffix: -S, else SIMPLE_BACKUP_SUFFIX, else "~"; never one with a '/'. */
@@ -577,7 +581,8 @@ static void check_cp_options(struct cli_state *cs)
 	if (o->hard_link && o->symbolic_link)
 		usage_exit(EXIT_CP_USAGE, "cannot make both hard and symbolic links");
 	if (cs->make_backups && cs->inter == INTER_ALWAYS_NO)
-		usage_exit(EXIT_CP_USAGE, "options --backup and --no-clobber are mutually exclusive");
+		usage_exit(EXIT_CP_USAGE,
+			   "options --backup and --no-clobber are mutually exclusive");
 	if (o->reflink == REFLINK_ALWAYS && o->sparse != SPARSE_AUTO)
 		usage_exit(EXIT_CP_USAGE, "--reflink can be used only with --sparse=auto");
 	/* cp -l follows symlinks unless told otherwise, even with -R. */
@@ -734,16 +739,16 @@ static unsigned default_jobs(void)
 void opts_init(struct pcopy_opts *opts)
 {
 	*opts = (struct pcopy_opts){
-	    .preserve = 0,
-	    .deref = DEREF_NEVER,
-	    .reflink = REFLINK_AUTO,
-	    .sparse = SPARSE_AUTO,
-	    .backend = BACKEND_AUTO,
-	    .jobs = default_jobs(),
-	    .queue_depth = PCOPY_QUEUE_DEPTH_DEFAULT,
-	    .chunk_size = PCOPY_CHUNK_SIZE_DEFAULT,
-	    .progress = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE,
-	    .summary = SUMMARY_NONE,
+		.preserve = 0,
+		.deref = DEREF_NEVER,
+		.reflink = REFLINK_AUTO,
+		.sparse = SPARSE_AUTO,
+		.backend = BACKEND_AUTO,
+		.jobs = default_jobs(),
+		.queue_depth = PCOPY_QUEUE_DEPTH_DEFAULT,
+		.chunk_size = PCOPY_CHUNK_SIZE_DEFAULT,
+		.progress = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE,
+		.summary = SUMMARY_NONE,
 	};
 	/* The umask can only be read by setting it; put it back at once. */
 	opts->umask = umask(0);
@@ -767,8 +772,8 @@ void cli_parse(int argc, char **argv, struct pcopy_opts *opts)
 		{ &cli_backup_argp, 0, NULL, 0 },
 		{ NULL },
 	};
-	static const struct argp argp = {options, parse_opt, args_doc, doc, children};
-	struct cli_state cs = {.opts = opts};
+	static const struct argp argp = { options, parse_opt, args_doc, doc, children };
+	struct cli_state cs = { .opts = opts };
 	error_t err;
 
 	argp_err_exit_status = EXIT_USAGE;

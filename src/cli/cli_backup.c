@@ -81,8 +81,7 @@ static const struct argp_option backup_options[] = {
 /* clang-format on */
 
 /* As cli.c's usage errors: "pcopy: ..." and the hint, exit status 2. */
-__attribute__((noreturn, format(printf, 1, 2))) static void backup_usage_error(const char *fmt,
-									       ...)
+__attribute__((noreturn, format(printf, 1, 2))) static void backup_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -101,8 +100,7 @@ static void backup_add_link_dest(struct pcopy_opts *o, const char *dir)
 		backup_usage_error("at most %d --link-dest arguments may be given",
 				   CLI_LINK_DEST_MAX);
 	if (!*dir)
-		backup_usage_error("invalid argument %s for '--link-dest'",
-				   quote_name(dir, true));
+		backup_usage_error("invalid argument %s for '--link-dest'", quote_name(dir, true));
 	o->link_dests = xrealloc(o->link_dests, (o->nr_link_dests + 1) * sizeof(*o->link_dests));
 	o->link_dests[o->nr_link_dests++] = dir;
 }
@@ -249,7 +247,8 @@ static error_t backup_parse(int key, char *arg, struct argp_state *state)
 	case OPT_MODIFY_WINDOW:
 		if (uint_parse(arg, 0, CLI_MODIFY_WINDOW_MAX, &o->modify_window))
 			backup_usage_error("invalid argument %s for '--modify-window'; allowed: 0 "
-					   "to %u", quote_name(arg, true), CLI_MODIFY_WINDOW_MAX);
+					   "to %u",
+					   quote_name(arg, true), CLI_MODIFY_WINDOW_MAX);
 		break;
 	case OPT_INCLUDE:
 		backup_add_rule(o, arg, true);

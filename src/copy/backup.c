@@ -66,8 +66,7 @@ char *backup_name(int dirfd, const char *name, enum backup_type type, const char
 	return out;
 }
 
-int backup_make(int dirfd, const char *name, enum backup_type type, const char *suffix,
-		char **made)
+int backup_make(int dirfd, const char *name, enum backup_type type, const char *suffix, char **made)
 {
 	char *backup = backup_name(dirfd, name, type, suffix);
 

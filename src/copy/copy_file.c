@@ -9,11 +9,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "pcopy/copy_file.h"
 #include "pcopy/copy.h"
+#include "pcopy/copy_file.h"
 #include "pcopy/progress.h"
-#include "pcopy/util.h"
 #include "pcopy/stop.h"
+#include "pcopy/util.h"
 
 /* One copy_file_range call moves at most this much, so that an interrupt
  * is noticed soon and progress moves on huge files. */
@@ -332,7 +332,7 @@ const char *copy_how_string(unsigned how)
 {
 	static const char *const sparse[] = { "no", "SEEK_HOLE", "zeros", "SEEK_HOLE + zeros" };
 	static __thread char line[96];
-	const char *reflink = how & COPY_HOW_REFLINK	  ? "yes"
+	const char *reflink = how & COPY_HOW_REFLINK	    ? "yes"
 			      : how & COPY_HOW_REFLINK_FAIL ? "unsupported"
 							    : "avoided";
 

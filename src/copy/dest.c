@@ -27,12 +27,12 @@ enum { REFUSED_TMPFILE = 1, REFUSED_EMPTY_PATH = 2 };
 #define DEST_MAX_REFUSED 32
 
 static struct {
-	pthread_mutex_t lock;           /* serialises appends */
-	atomic_uint nr;                 /* entries of fs[] in use */
-	atomic_uint everywhere;         /* REFUSED_* for every file system */
+	pthread_mutex_t lock;	/* serialises appends */
+	atomic_uint nr;		/* entries of fs[] in use */
+	atomic_uint everywhere; /* REFUSED_* for every file system */
 	struct {
 		dev_t dev;
-		atomic_uint what;       /* REFUSED_* */
+		atomic_uint what; /* REFUSED_* */
 	} fs[DEST_MAX_REFUSED];
 } refused = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -56,8 +56,8 @@ unsigned dest_refused_dev(dev_t dev)
 
 	for (unsigned i = 0; i < nr; i++)
 		if (refused.fs[i].dev == dev)
-			return what | atomic_load_explicit(&refused.fs[i].what,
-							   memory_order_relaxed);
+			return what |
+			       atomic_load_explicit(&refused.fs[i].what, memory_order_relaxed);
 	return what;
 }
 
@@ -221,9 +221,8 @@ int dest_publish(int fd, char **tmp_name, int dirfd, const char *name, bool may_
 	return err;
 }
 
-int dest_replace_with(int dirfd, const char *name, int (*make)(int dirfd, const char *tmp,
-							       void *arg),
-		      void *arg)
+int dest_replace_with(int dirfd, const char *name,
+		      int (*make)(int dirfd, const char *tmp, void *arg), void *arg)
 {
 	char tmp[NAME_MAX + 1];
 	int err = -EEXIST;

@@ -20,9 +20,9 @@
 #include "pcopy/progress.h"
 #include "pcopy/quick_check.h"
 #include "pcopy/report.h"
+#include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/verify.h"
-#include "pcopy/stop.h"
 
 /* Errors of the destination side name the destination in messages. */
 static int dst_err(struct job *job, int err)
@@ -93,8 +93,7 @@ int job_precheck(struct worker_ctx *w, struct job *job, bool *may_exist)
 			    (S_ISFIFO(dst.st_mode) || S_ISCHR(dst.st_mode) || S_ISBLK(dst.st_mode));
 	/* As cp: without -f, a file the user may not write is not replaced. */
 	if (!opts->force && S_ISREG(dst.st_mode) &&
-	    faccessat(job->dir->dst_dirfd, job->dst_name, W_OK, AT_EACCESS) < 0 &&
-	    errno == EACCES)
+	    faccessat(job->dir->dst_dirfd, job->dst_name, W_OK, AT_EACCESS) < 0 && errno == EACCES)
 		return -PCOPY_ENOTWRITABLE;
 	return 0;
 }
@@ -186,8 +185,8 @@ int job_file_prepare(struct worker_ctx *w, struct job *job, int src_fd, int dst_
 	return err;
 }
 
-int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_fd,
-		    char **tmp_name, bool may_exist, int err, bool shrunk)
+int job_finish_file(struct worker_ctx *w, struct job *job, int src_fd, int dst_fd, char **tmp_name,
+		    bool may_exist, int err, bool shrunk)
 {
 	struct dir_node *dir = job->dir;
 	int soft = 0;
@@ -233,7 +232,7 @@ int job_run_in_place(struct worker_ctx *w, struct job *job)
 			err = dst_err(job, neg_errno());
 		if (!err)
 			err = source_changed(src_fd, &job->st) ? -PCOPY_ECHANGED
-								: dst_err(job, meta_err);
+							       : dst_err(job, meta_err);
 	}
 	close_quietly(dst_fd);
 	close_quietly(src_fd);
@@ -269,7 +268,8 @@ static int run_file(struct worker_ctx *w, struct job *job)
 	else
 		err = copy_try_reflink(w, src_fd, dst_fd, &job->st);
 	if (err == 1) {
-		err = copy_range(w, src_fd, dst_fd, &job->st, 0, (uint64_t)job->st.st_size, &shrunk);
+		err = copy_range(w, src_fd, dst_fd, &job->st, 0, (uint64_t)job->st.st_size,
+				 &shrunk);
 		/* A trailing hole is not written: give the file its length. */
 		if (!err && !shrunk && copy_is_sparse(&job->st) && opts->sparse != SPARSE_NEVER &&
 		    ftruncate(dst_fd, job->st.st_size) < 0)
@@ -303,8 +303,8 @@ static int run_chunk(struct worker_ctx *w, struct job *job)
 	if (!atomic_load(&task->first_err)) {
 		copy_select_pair(w, file->st.st_dev, file->dir->dst_dev);
 		w->how = 0;
-		err = copy_range(w, task->src_fd, task->dst_fd, &file->st, job->offset,
-				 job->length, &shrunk);
+		err = copy_range(w, task->src_fd, task->dst_fd, &file->st, job->offset, job->length,
+				 &shrunk);
 		atomic_fetch_or(&task->how, w->how);
 		/* This chunk's own flag: the file's is set from the first error. */
 		job->err_dst = err && job_is_dst_err(w, err);
@@ -387,8 +387,8 @@ struct made {
 	void *arg;
 	const struct pcopy_opts *opts;
 	struct xattr_scratch *xattr; /* the worker's buffers */
-	const struct job *job;       /* its source: xattrs and ACLs to copy */
-	int meta_err; /* from meta_apply_at(): reported, not fatal */
+	const struct job *job;	     /* its source: xattrs and ACLs to copy */
+	int meta_err;		     /* from meta_apply_at(): reported, not fatal */
 };
 
 static int make_with_meta(int dirfd, const char *name, void *arg)
@@ -550,8 +550,8 @@ static int link_as(const struct pcopy_opts *opts, struct job *job, struct link_s
 	/* Already the same inode (a re-run): nothing to do. */
 	if (fstatat(job->dir->dst_dirfd, job->dst_name, &a, AT_SYMLINK_NOFOLLOW) < 0)
 		return neg_errno();
-	if (fstatat(src->dirfd, src->path, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+	if (fstatat(src->dirfd, src->path, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino) {
 		job->skipped = PC_SKIPPED_UNCHANGED;
 		return 0;
 	}
@@ -600,8 +600,8 @@ static int run_dry(struct worker_ctx *w, struct job *job)
 	return 0;
 }
 
-void worker_ctx_init(struct worker_ctx *w, const struct pcopy_opts *opts,
-		     struct progress *progress, unsigned slot)
+void worker_ctx_init(struct worker_ctx *w, const struct pcopy_opts *opts, struct progress *progress,
+		     unsigned slot)
 {
 	memset(w, 0, sizeof(*w));
 	w->opts = opts;

@@ -73,14 +73,14 @@ static ssize_t at_list(const struct xattr_at *at, char *buf, size_t size)
 
 static ssize_t at_get(const struct xattr_at *at, const char *name, void *buf, size_t size)
 {
-	return at->fd >= 0 ? fgetxattr(at->fd, name, buf, size) :
-			     lgetxattr(at->path, name, buf, size);
+	return at->fd >= 0 ? fgetxattr(at->fd, name, buf, size)
+			   : lgetxattr(at->path, name, buf, size);
 }
 
 static int at_set(const struct xattr_at *at, const char *name, const void *val, size_t size)
 {
-	return at->fd >= 0 ? fsetxattr(at->fd, name, val, size, 0) :
-			     lsetxattr(at->path, name, val, size, 0);
+	return at->fd >= 0 ? fsetxattr(at->fd, name, val, size, 0)
+			   : lsetxattr(at->path, name, val, size, 0);
 }
 
 /* Read the list of attribute names of @at into x->list; returns its length. */

@@ -18,8 +18,8 @@ struct delete_ctx {
 	const struct pcopy_opts *opts; /* borrowed */
 	struct progress *progress;     /* borrowed */
 	struct exclude_set *excludes;  /* owned; NULL without --exclude */
-	atomic_bool src_error;         /* the source could not be read whole */
-	atomic_bool warned;            /* "skipping file deletion" was said */
+	atomic_bool src_error;	       /* the source could not be read whole */
+	atomic_bool warned;	       /* "skipping file deletion" was said */
 };
 
 void delete_init(struct delete_ctx *d, const struct pcopy_opts *opts, struct progress *progress);

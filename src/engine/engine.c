@@ -6,19 +6,22 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "pcopy/copy.h"
+#include "engine/delete.h"
+#include "engine/itemize.h"
+#include "engine/linkdest.h"
 #include "pcopy/backend.h"
-#include "pcopy/dest.h"
+#include "pcopy/copy.h"
 #include "pcopy/copy_file.h"
+#include "pcopy/dest.h"
 #include "pcopy/engine.h"
 #include "pcopy/hardlink.h"
 #include "pcopy/job.h"
@@ -29,25 +32,22 @@
 #include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
-#include "engine/delete.h"
-#include "engine/linkdest.h"
-#include "engine/itemize.h"
 
 struct engine {
-	const struct pcopy_opts *opts;  /* borrowed from main */
-	struct progress *progress;      /* owned */
-	struct backend *backend;        /* owned */
-	struct hardlink_map *links;     /* owned; NULL unless links are preserved */
-	atomic_uint nr_dirs;            /* directory nodes alive (see walk.c's fd budget) */
-	pthread_mutex_t dir_lock;       /* with dir_released: the walker waits for */
-	pthread_cond_t dir_released;    /* directories to close when fds run short */
-	atomic_bool dir_waiter;         /* someone waits on dir_released */
+	const struct pcopy_opts *opts; /* borrowed from main */
+	struct progress *progress;     /* owned */
+	struct backend *backend;       /* owned */
+	struct hardlink_map *links;    /* owned; NULL unless links are preserved */
+	atomic_uint nr_dirs;	       /* directory nodes alive (see walk.c's fd budget) */
+	pthread_mutex_t dir_lock;      /* with dir_released: the walker waits for */
+	pthread_cond_t dir_released;   /* directories to close when fds run short */
+	atomic_bool dir_waiter;	       /* someone waits on dir_released */
 	/* MPI: directory metadata waits until every rank has written its data. */
 	void (*dir_meta_hook)(void *ctx, struct dir_node *dir);
 	void *dir_meta_ctx;
-	bool jobs_finished;             /* backend->finish() was called */
-	struct delete_ctx del;          /* --delete */
-	struct linkdest *linkdest;      /* --link-dest; owned, NULL without */
+	bool jobs_finished;	   /* backend->finish() was called */
+	struct delete_ctx del;	   /* --delete */
+	struct linkdest *linkdest; /* --link-dest; owned, NULL without */
 };
 
 /* Deep trees keep two descriptors per level open: allow as many as we may. */
@@ -179,10 +179,8 @@ void engine_dir_track(struct engine *engine)
 static void count_done(struct engine *engine, const struct job *job)
 {
 	static const enum progress_counter kind_counter[] = {
-		[JOB_FILE] = PC_FILES,
-		[JOB_CHUNK] = PC_FILES,
-		[JOB_SYMLINK] = PC_SYMLINKS,
-		[JOB_SPECIAL] = PC_SPECIALS,
+		[JOB_FILE] = PC_FILES,	       [JOB_CHUNK] = PC_FILES,
+		[JOB_SYMLINK] = PC_SYMLINKS,   [JOB_SPECIAL] = PC_SPECIALS,
 		[JOB_HARDLINK] = PC_HARDLINKS,
 	};
 
@@ -351,7 +349,7 @@ static int exit_status(struct engine *engine)
 }
 
 void engine_set_dir_meta_hook(struct engine *engine, void (*hook)(void *ctx, struct dir_node *dir),
-			       void *ctx)
+			      void *ctx)
 {
 	engine->dir_meta_hook = hook;
 	engine->dir_meta_ctx = ctx;
@@ -466,8 +464,9 @@ int engine_run(const struct pcopy_opts *opts, enum backend_kind kind)
 	if (mpi_launcher_size() > 1) {
 		/* Every rank would copy the whole tree onto the same files. */
 		if (mpi_launcher_rank() <= 0)
-			fprintf(stderr, "pcopy: running as %d MPI ranks needs --backend=mpi "
-					"(the %s backend would copy the whole tree in every rank)\n",
+			fprintf(stderr,
+				"pcopy: running as %d MPI ranks needs --backend=mpi "
+				"(the %s backend would copy the whole tree in every rank)\n",
 				mpi_launcher_size(), backend_kind_name(kind));
 		return 2;
 	}

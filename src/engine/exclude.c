@@ -4,16 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/files_from.h"
 #include "pcopy/exclude.h"
 #include "pcopy/options.h"
 #include "pcopy/util.h"
-#include "engine/files_from.h"
 
 struct pattern {
-	char *glob;     /* without the trailing '/' or a leading '/' */
+	char *glob;	/* without the trailing '/' or a leading '/' */
 	bool dirs_only; /* the pattern ended with '/' */
-	bool anchored;  /* has a '/': matches the whole relative path */
-	bool include;   /* --include: a match keeps the entry */
+	bool anchored;	/* has a '/': matches the whole relative path */
+	bool include;	/* --include: a match keeps the entry */
 };
 
 struct exclude_set {

@@ -20,28 +20,28 @@ enum group_state {
 struct hardlink_group {
 	dev_t dev;
 	ino_t ino;
-	nlink_t nlink;             /* links the source inode has */
-	nlink_t seen;              /* of those, names met by the walker so far */
+	nlink_t nlink; /* links the source inode has */
+	nlink_t seen;  /* of those, names met by the walker so far */
 	enum group_state state;
-	struct dir_node *root;     /* operand root of the copy; reference held */
-	char *rel_path;            /* copy's path below root->dst_dirfd; owned */
-	const char *base;          /* its last component, inside rel_path */
-	dev_t dir_dev;             /* the copy's destination directory, to link */
-	ino_t dir_ino;             /* within it by name when the link is there too */
-	bool keep;                 /* -L: remembered for the whole run, as cp does */
-	struct job *parked;        /* links waiting for the copy, in walk order */
+	struct dir_node *root; /* operand root of the copy; reference held */
+	char *rel_path;	       /* copy's path below root->dst_dirfd; owned */
+	const char *base;      /* its last component, inside rel_path */
+	dev_t dir_dev;	       /* the copy's destination directory, to link */
+	ino_t dir_ino;	       /* within it by name when the link is there too */
+	bool keep;	       /* -L: remembered for the whole run, as cp does */
+	struct job *parked;    /* links waiting for the copy, in walk order */
 	struct job **parked_tail;
 	struct hardlink_group *next; /* hash chain */
 };
 
 struct hardlink_map {
 	pthread_mutex_t lock;
-	struct engine *engine;           /* borrowed, to release directories */
+	struct engine *engine; /* borrowed, to release directories */
 	struct hardlink_group **buckets;
 	size_t nr_buckets;
 	size_t nr_groups;
-	size_t budget;                   /* bytes the kept groups may take */
-	size_t kept_bytes;               /* bytes they take now */
+	size_t budget;	   /* bytes the kept groups may take */
+	size_t kept_bytes; /* bytes they take now */
 };
 
 struct hardlink_map *hardlink_map_new(struct engine *engine, size_t budget)
@@ -102,8 +102,7 @@ static struct hardlink_group **find(struct hardlink_map *map, dev_t dev, ino_t i
 	return pg;
 }
 
-static struct hardlink_group *group_add(struct hardlink_map *map, const struct stat *st,
-					bool keep)
+static struct hardlink_group *group_add(struct hardlink_map *map, const struct stat *st, bool keep)
 {
 	struct hardlink_group *g;
 	size_t b;
@@ -170,8 +169,8 @@ static struct job *unpark_all(struct hardlink_group *g)
  */
 static void make_link_job(struct hardlink_group *g, struct job *job)
 {
-	bool same_dir = g->dir_ino && job->dir->dst_ino == g->dir_ino &&
-			job->dir->dst_dev == g->dir_dev;
+	bool same_dir =
+		g->dir_ino && job->dir->dst_ino == g->dir_ino && job->dir->dst_dev == g->dir_dev;
 
 	job->kind = JOB_HARDLINK;
 	job->link_dir = same_dir ? job->dir : g->root;
@@ -224,8 +223,7 @@ enum hardlink_action hardlink_claim(struct hardlink_map *map, struct job *job, b
 }
 
 /* Record where @job's destination is: its directory and path below the root. */
-static void set_target(struct hardlink_map *map, struct hardlink_group *g,
-		       const struct job *job)
+static void set_target(struct hardlink_map *map, struct hardlink_group *g, const struct job *job)
 {
 	const struct dir_node *d;
 	size_t len = strlen(job->dst_name) + 1;

@@ -19,8 +19,7 @@
 #include "pcopy/progress.h"
 #include "pcopy/util.h"
 
-uint16_t itemize_stat(const struct pcopy_opts *opts, const struct stat *src,
-		      const struct stat *dst)
+uint16_t itemize_stat(const struct pcopy_opts *opts, const struct stat *src, const struct stat *dst)
 {
 	uint16_t bits = ITEMIZE_SET;
 

@@ -15,13 +15,13 @@ struct pcopy_opts;
 struct progress;
 
 /* What differs between a source and its existing destination. */
-#define ITEMIZE_NEW   (1u << 0) /* no destination (or one of another type) */
-#define ITEMIZE_SIZE  (1u << 1)
-#define ITEMIZE_TIME  (1u << 2)
+#define ITEMIZE_NEW (1u << 0) /* no destination (or one of another type) */
+#define ITEMIZE_SIZE (1u << 1)
+#define ITEMIZE_TIME (1u << 2)
 #define ITEMIZE_PERMS (1u << 3)
 #define ITEMIZE_OWNER (1u << 4)
 #define ITEMIZE_GROUP (1u << 5)
-#define ITEMIZE_SET   (1u << 15) /* computed (0 means not looked at) */
+#define ITEMIZE_SET (1u << 15) /* computed (0 means not looked at) */
 
 /* Compare @src with @name in @dst_dirfd (-1 or @fresh: nothing there). */
 uint16_t itemize_entry(const struct pcopy_opts *opts, int dst_dirfd, const char *name,

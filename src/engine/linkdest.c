@@ -30,10 +30,10 @@
 struct linkdest {
 	const struct pcopy_opts *opts; /* borrowed */
 	struct progress *progress;     /* borrowed */
-	bool into_dir;                 /* operands go into DEST (not -T style) */
-	int fds[LINKDEST_MAX];         /* O_PATH descriptors; -1 unusable */
+	bool into_dir;		       /* operands go into DEST (not -T style) */
+	int fds[LINKDEST_MAX];	       /* O_PATH descriptors; -1 unusable */
 	bool opened[LINKDEST_MAX];
-	unsigned tmp_seq;              /* for the temporary name of a replacement */
+	unsigned tmp_seq; /* for the temporary name of a replacement */
 };
 
 struct linkdest *linkdest_new(const struct pcopy_opts *opts, struct progress *progress)
@@ -47,9 +47,10 @@ struct linkdest *linkdest_new(const struct pcopy_opts *opts, struct progress *pr
 	ld->opts = opts;
 	ld->progress = progress;
 	/* As walk_operands() decides it. */
-	ld->into_dir = opts->target_dir ||
-		       (!opts->no_target_dir && (opts->nr_sources > 1 ||
-						 (stat(opts->dest, &st) == 0 && S_ISDIR(st.st_mode))));
+	ld->into_dir =
+		opts->target_dir ||
+		(!opts->no_target_dir &&
+		 (opts->nr_sources > 1 || (stat(opts->dest, &st) == 0 && S_ISDIR(st.st_mode))));
 	for (size_t i = 0; i < LINKDEST_MAX; i++)
 		ld->fds[i] = -1;
 	return ld;
@@ -153,8 +154,7 @@ static bool linkdest_same_target(int dfd, const char *rel, const struct job *job
 
 /* rsync's quick check: a regular file by size and mtime, a symlink by its
  * target, a device by its number, a FIFO or socket by its type. */
-static bool linkdest_same_kind(int dfd, const char *rel, const struct job *job,
-			       struct stat *st)
+static bool linkdest_same_kind(int dfd, const char *rel, const struct job *job, struct stat *st)
 {
 	const struct stat *s = &job->st;
 

@@ -33,13 +33,13 @@
 
 /* One directory level being listed. */
 struct scan_frame {
-	int fd;		  /* -1 while closed to stay within SCAN_MAX_FDS */
-	off_t resume;	  /* d_off of the last entry handled */
-	bool seek;	  /* lseek to @resume before the next getdents64 */
-	bool followed;	  /* reached through a symlink (-L, -H operand) */
-	dev_t dev;	  /* identity, for loops and for reopening */
+	int fd;	       /* -1 while closed to stay within SCAN_MAX_FDS */
+	off_t resume;  /* d_off of the last entry handled */
+	bool seek;     /* lseek to @resume before the next getdents64 */
+	bool followed; /* reached through a symlink (-L, -H operand) */
+	dev_t dev;     /* identity, for loops and for reopening */
 	ino_t ino;
-	size_t name_off;  /* its name in scan->path (the operand for frame 0) */
+	size_t name_off; /* its name in scan->path (the operand for frame 0) */
 };
 
 /* (dev, ino) of a multiply-linked inode and how many of its names were seen. */
@@ -60,10 +60,10 @@ struct scan {
 	char *path; /* names of the frames below the operand, '/'-joined */
 	size_t path_len, path_alloc;
 	unsigned open_fds, max_open_fds;
-	dev_t root_dev;		/* -x: the operand's file system */
+	dev_t root_dev;		 /* -x: the operand's file system */
 	struct scan_link *links; /* open-addressing set; NULL unless -a links */
 	size_t links_cap, nr_links;
-	uint64_t files, bytes;	/* not yet published */
+	uint64_t files, bytes; /* not yet published */
 	atomic_bool stop;
 	pthread_t thread;
 };
@@ -72,7 +72,8 @@ struct scan {
 
 static size_t link_hash(const struct scan *s, dev_t dev, ino_t ino)
 {
-	uint64_t h = ((uint64_t)ino * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)dev * 0xc2b2ae3d27d4eb4full);
+	uint64_t h =
+		((uint64_t)ino * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)dev * 0xc2b2ae3d27d4eb4full);
 
 	return (size_t)(h ^ (h >> 29)) & (s->links_cap - 1);
 }
@@ -132,7 +133,8 @@ static bool link_first(struct scan *s, const struct statx *stx, bool remember)
 
 	if (!s->links_cap)
 		link_grow(s);
-	for (i = link_hash(s, dev, stx->stx_ino); s->links[i].seen; i = (i + 1) & (s->links_cap - 1)) {
+	for (i = link_hash(s, dev, stx->stx_ino); s->links[i].seen;
+	     i = (i + 1) & (s->links_cap - 1)) {
 		if (s->links[i].dev != dev || s->links[i].ino != stx->stx_ino)
 			continue;
 		if (++s->links[i].seen >= s->links[i].nlink && by_count)
@@ -228,15 +230,17 @@ static void scan_close_one(struct scan *s)
 	}
 }
 
-static void scan_push(struct scan *s, int fd, const struct stat *st, bool followed,
-		      size_t name_off)
+static void scan_push(struct scan *s, int fd, const struct stat *st, bool followed, size_t name_off)
 {
 	if (s->nr_frames == s->alloc_frames) {
 		s->alloc_frames = s->alloc_frames ? s->alloc_frames * 2 : 32;
 		s->frames = xrealloc(s->frames, s->alloc_frames * sizeof(*s->frames));
 	}
 	s->frames[s->nr_frames++] = (struct scan_frame){
-		.fd = fd, .followed = followed, .dev = st->st_dev, .ino = st->st_ino,
+		.fd = fd,
+		.followed = followed,
+		.dev = st->st_dev,
+		.ino = st->st_ino,
 		.name_off = name_off,
 	};
 	if (++s->open_fds > s->max_open_fds)
@@ -298,8 +302,9 @@ static int scan_reopen(struct scan *s, size_t top)
 		struct scan_frame *f = &s->frames[i];
 		size_t end = i + 1 < s->nr_frames ? s->frames[i + 1].name_off - 1 : s->path_len;
 		char *name = strndup(s->path + f->name_off, end - f->name_off);
-		int next = name ? openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-						   (f->followed ? 0 : O_NOFOLLOW))
+		int next = name ? openat(fd, name,
+					 O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+						 (f->followed ? 0 : O_NOFOLLOW))
 				: -ENOMEM;
 		struct stat st;
 

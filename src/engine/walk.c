@@ -14,8 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pcopy/copy.h"
+#include "engine/itemize.h"
+#include "engine/linkdest.h"
+#include "engine/walk_internal.h"
 #include "pcopy/backend.h"
+#include "pcopy/copy.h"
 #include "pcopy/copy_file.h"
 #include "pcopy/dest.h"
 #include "pcopy/engine.h"
@@ -24,12 +27,9 @@
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
+#include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
-#include "pcopy/stop.h"
-#include "engine/walk_internal.h"
-#include "engine/linkdest.h"
-#include "engine/itemize.h"
 
 static void submit(struct walker *wk, struct job *job)
 {
@@ -102,13 +102,15 @@ int walk_open_dst_dir(struct dir_node *parent, const char *name, bool *fresh, bo
 	int fd;
 
 	if (dry_run) {
-		*fresh = parent->dst_dirfd < 0 || faccessat(parent->dst_dirfd, name, F_OK,
-							    AT_SYMLINK_NOFOLLOW) < 0;
+		*fresh = parent->dst_dirfd < 0 ||
+			 faccessat(parent->dst_dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0;
 		if (*fresh)
 			return -1;
-		fd = openat(parent->dst_dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		return fd >= 0 ? fd : (errno == ENOTDIR || errno == ELOOP) ? -PCOPY_EOVERWRITE_NONDIR
-									     : neg_errno();
+		fd = openat(parent->dst_dirfd, name,
+			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		return fd >= 0				      ? fd
+		       : (errno == ENOTDIR || errno == ELOOP) ? -PCOPY_EOVERWRITE_NONDIR
+							      : neg_errno();
 	}
 	*fresh = mkdirat(parent->dst_dirfd, name, 0700) == 0;
 	if (!*fresh && errno != EEXIST)
@@ -127,7 +129,7 @@ int walk_open_dst_dir(struct dir_node *parent, const char *name, bool *fresh, bo
  * reference) or NULL after reporting why not.
  */
 struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const char *name,
-				 const char *dst_name, const struct stat *st, bool follow)
+			       const char *dst_name, const struct stat *st, bool follow)
 {
 	int flags = O_RDONLY | O_DIRECTORY | O_NOCTTY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
 	struct dir_node *dir;
@@ -239,7 +241,8 @@ static void submit_chunked(struct walker *wk, struct job *job)
 	if (err == 1 && ftruncate(dst_fd, (off_t)size) < 0)
 		err = neg_errno();
 	if (err != 1) {
-		err = job_finish_file(&wk->w, job, src_fd, dst_fd, &tmp_name, may_exist, err, false);
+		err = job_finish_file(&wk->w, job, src_fd, dst_fd, &tmp_name, may_exist, err,
+				      false);
 		engine_job_done(wk->engine, job, err);
 		return;
 	}
@@ -331,7 +334,7 @@ static void submit_file(struct walker *wk, struct job *job)
 
 /* Submit the job for a non-directory entry of @dir. */
 void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name,
-			 const char *dst_name, const struct stat *st, bool follow)
+		       const char *dst_name, const struct stat *st, bool follow)
 {
 	bool itemize = wk->opts->itemize;
 	struct job *job;
@@ -374,7 +377,8 @@ void walk_submit_entry(struct walker *wk, struct dir_node *dir, const char *name
 	}
 	job->backup = backup;
 	if (itemize)
-		job->itemize = itemize_entry(wk->opts, dir->dst_dirfd, dst_name, st, dir->dst_fresh);
+		job->itemize =
+			itemize_entry(wk->opts, dir->dst_dirfd, dst_name, st, dir->dst_fresh);
 	if (claim_link(wk, job))
 		return;
 	if (linkdest_try(engine_linkdest(wk->engine), job))
@@ -429,7 +433,8 @@ static struct dir_node *walk_entry(struct walker *wk, struct dir_node *dir, cons
 
 	if (fstatat(dir->src_dirfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) < 0) {
 		/* Under -L, ENOENT is most likely a dangling symlink, not a race. */
-		walk_report(wk, dir, name, errno == ENOENT && !follow ? -PCOPY_EVANISHED : neg_errno());
+		walk_report(wk, dir, name,
+			    errno == ENOENT && !follow ? -PCOPY_EVANISHED : neg_errno());
 		return NULL;
 	}
 	if (wk->excludes && walk_is_excluded(wk, dir, name, S_ISDIR(st.st_mode)))

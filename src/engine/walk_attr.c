@@ -19,8 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pcopy/copy.h"
 #include "engine/walk_internal.h"
+#include "pcopy/copy.h"
 #include "pcopy/dest.h"
 #include "pcopy/engine.h"
 #include "pcopy/job.h"
@@ -134,7 +134,7 @@ static int walk_contents_copy(struct walker *wk, int src_fd, int dst_fd)
 
 /* Where the contents of a special file go. */
 enum walk_contents_dst {
-	CONTENTS_TMP,      /* a temporary, published when complete */
+	CONTENTS_TMP,	   /* a temporary, published when complete */
 	CONTENTS_CREATED,  /* a FIFO's copy, made under its name (removed on failure) */
 	CONTENTS_IN_PLACE, /* a FIFO onto an existing file: written into, as cp */
 };
@@ -152,8 +152,9 @@ static int walk_contents_open(struct walker *wk, struct job *job, const struct s
 	int fd;
 
 	*kind = CONTENTS_TMP;
-	if (fifo && may_exist && fstatat(dir->dst_dirfd, job->dst_name, &dst,
-					 AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(dst.st_mode)) {
+	if (fifo && may_exist &&
+	    fstatat(dir->dst_dirfd, job->dst_name, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(dst.st_mode)) {
 		*kind = CONTENTS_IN_PLACE;
 		fd = openat(dir->dst_dirfd, job->dst_name,
 			    O_WRONLY | O_TRUNC | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
@@ -184,8 +185,8 @@ static int walk_contents_file(struct walker *wk, struct job *job, const struct s
 	err = job_precheck(&wk->w, job, &may_exist);
 	if (err)
 		return err > 0 ? 0 : err;
-	src_fd = openat(dir->src_dirfd, job->name, O_RDONLY | O_NOCTTY | O_CLOEXEC |
-				       (job->follow ? 0 : O_NOFOLLOW));
+	src_fd = openat(dir->src_dirfd, job->name,
+			O_RDONLY | O_NOCTTY | O_CLOEXEC | (job->follow ? 0 : O_NOFOLLOW));
 	if (src_fd < 0)
 		return neg_errno();
 	dst_fd = walk_contents_open(wk, job, as_file, fifo, may_exist, &tmp, &kind);

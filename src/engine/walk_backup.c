@@ -56,9 +56,8 @@ static bool walk_backup_is_src(struct walker *wk, struct dir_node *dir, const ch
 	bool is_src;
 
 	snprintf(back, size, "%s%s", dst_name, wk->opts->backup_suffix);
-	is_src = !strcmp(basename(copy), back) &&
-		 fstatat(dir->dst_dirfd, back, &b, 0) == 0 && b.st_dev == st->st_dev &&
-		 b.st_ino == st->st_ino;
+	is_src = !strcmp(basename(copy), back) && fstatat(dir->dst_dirfd, back, &b, 0) == 0 &&
+		 b.st_dev == st->st_dev && b.st_ino == st->st_ino;
 	free(back);
 	free(copy);
 	return is_src;
@@ -110,8 +109,8 @@ bool walk_prepare_dest(struct walker *wk, struct dir_node *dir, const char *name
 	struct stat dst;
 	char *path;
 
-	if ((o->backup == BACKUP_NONE && !o->remove_destination) || o->dry_run ||
-	    dir->dst_fresh || dir->dst_dirfd < 0 || o->no_clobber)
+	if ((o->backup == BACKUP_NONE && !o->remove_destination) || o->dry_run || dir->dst_fresh ||
+	    dir->dst_dirfd < 0 || o->no_clobber)
 		return true;
 	if (fstatat(dir->dst_dirfd, dst_name, &dst, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    S_ISDIR(dst.st_mode))
@@ -195,8 +194,9 @@ int walk_backup_same_file(struct walker *wk, struct dir_node *root, const char *
 	if (o->hard_link)
 		return 1; /* cp -l: already linked, nothing to do */
 	/* A symlink to the source is removed or replaced, not followed (as cp). */
-	if ((o->remove_destination || o->symbolic_link) && fstatat(root->dst_dirfd, dst_name, &lst,
-					     AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode))
+	if ((o->remove_destination || o->symbolic_link) &&
+	    fstatat(root->dst_dirfd, dst_name, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(lst.st_mode))
 		return 1;
 	if (o->backup == BACKUP_NONE)
 		return 0;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/walk_internal.h"
 #include "pcopy/engine.h"
 #include "pcopy/exclude.h"
 #include "pcopy/job.h"
@@ -21,7 +22,6 @@
 #include "pcopy/scan.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
-#include "engine/walk_internal.h"
 
 /*
  * Close the descriptors of the oldest directory on the stack that only the

@@ -26,9 +26,9 @@ struct progress;
 /* A directory being listed; its listing resumes at @resume after a child. */
 struct frame {
 	struct dir_node *dir; /* the walker's reference */
-	off_t resume;         /* d_off of the last entry handled */
-	bool seek;            /* lseek to @resume before the next getdents64 */
-	bool closed;          /* its descriptors were closed to save them */
+	off_t resume;	      /* d_off of the last entry handled */
+	bool seek;	      /* lseek to @resume before the next getdents64 */
+	bool closed;	      /* its descriptors were closed to save them */
 };
 
 struct walker;
@@ -52,26 +52,26 @@ struct walk_hooks {
 };
 
 struct walker {
-	struct engine *engine;          /* borrowed */
-	const struct pcopy_opts *opts;  /* borrowed */
-	struct progress *progress;      /* borrowed */
-	struct backend *backend;        /* borrowed */
-	struct hardlink_map *links;     /* borrowed; NULL unless links are kept */
-	struct worker_ctx w;            /* for the files the walker opens itself */
-	char *dents;                    /* getdents64 buffer; owned */
-	struct frame *frames;           /* the directories being listed; owned */
+	struct engine *engine;	       /* borrowed */
+	const struct pcopy_opts *opts; /* borrowed */
+	struct progress *progress;     /* borrowed */
+	struct backend *backend;       /* borrowed */
+	struct hardlink_map *links;    /* borrowed; NULL unless links are kept */
+	struct worker_ctx w;	       /* for the files the walker opens itself */
+	char *dents;		       /* getdents64 buffer; owned */
+	struct frame *frames;	       /* the directories being listed; owned */
 	size_t nr_frames, alloc_frames;
 	uint64_t next_id;
-	unsigned dir_budget;            /* directories we may keep open (2 fds each) */
-	unsigned nr_closed;             /* frames whose descriptors are closed */
-	dev_t root_dev;                 /* -x: file system of the current operand */
-	struct exclude_set *excludes;   /* --exclude; owned, NULL without patterns */
-	uid_t euid;                     /* owner of what we create */
-	gid_t egid;                     /* group of what we create (no setgid dir) */
+	unsigned dir_budget;		/* directories we may keep open (2 fds each) */
+	unsigned nr_closed;		/* frames whose descriptors are closed */
+	dev_t root_dev;			/* -x: file system of the current operand */
+	struct exclude_set *excludes;	/* --exclude; owned, NULL without patterns */
+	uid_t euid;			/* owner of what we create */
+	gid_t egid;			/* group of what we create (no setgid dir) */
 	const struct walk_hooks *hooks; /* NULL for a plain walk */
-	void *hook_ctx;                 /* the hooks' state */
-	bool totals_counted;            /* files submitted now were counted already */
-	char *backup_made;              /* -v -b: the backup of the entry in hand; owned */
+	void *hook_ctx;			/* the hooks' state */
+	bool totals_counted;		/* files submitted now were counted already */
+	char *backup_made;		/* -v -b: the backup of the entry in hand; owned */
 };
 
 /* walk_operands.c: set up and release a walker; walk the operands. */
@@ -84,8 +84,8 @@ void walk_operands(struct walker *wk);
  * @made (or NULL) holds the names made by earlier operands.
  */
 struct made_set;
-void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
-		  const char *dst_name, const char *dst_slashed, struct made_set *made);
+void walk_operand(struct walker *wk, struct dir_node *root, const char *src, const char *dst_name,
+		  const char *dst_slashed, struct made_set *made);
 
 /*
  * walk_parents.c: --keep-directory-symlink, the destination directory @name

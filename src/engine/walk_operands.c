@@ -12,16 +12,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/walk_internal.h"
 #include "pcopy/engine.h"
 #include "pcopy/exclude.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
 #include "pcopy/quote.h"
 #include "pcopy/report.h"
+#include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
-#include "pcopy/stop.h"
-#include "engine/walk_internal.h"
 
 /* Is @st (a source directory) @dirfd itself or one of its ancestors? */
 static bool contains_dir(int dirfd, const struct stat *st)
@@ -105,14 +105,14 @@ static struct dir_node *make_root(struct walker *wk, const char *path, const cha
  * count (as in cp), so this holds one entry per non-directory operand.
  */
 struct made_name {
-	char *name;              /* destination name in the root; owned */
-	mode_t mode;             /* the earlier operand's type */
-	struct timespec mtime;   /* and mtime (-u) */
+	char *name;	       /* destination name in the root; owned */
+	mode_t mode;	       /* the earlier operand's type */
+	struct timespec mtime; /* and mtime (-u) */
 };
 
 struct made_set {
 	struct made_name *slots; /* open addressing; name NULL when free */
-	size_t cap, nr;          /* cap a power of two, nr < cap / 2 */
+	size_t cap, nr;		 /* cap a power of two, nr < cap / 2 */
 };
 
 static size_t made_hash(const char *name)
@@ -138,7 +138,8 @@ static void made_add(struct made_set *set, const char *name, const struct stat *
 	struct made_name *m;
 
 	if (2 * (set->nr + 1) >= set->cap) {
-		struct made_set big = { xcalloc(set->cap * 2, sizeof(*big.slots)), set->cap * 2, 0 };
+		struct made_set big = { xcalloc(set->cap * 2, sizeof(*big.slots)), set->cap * 2,
+					0 };
 
 		for (size_t i = 0; i < set->cap; i++)
 			if (set->slots[i].name)
@@ -185,8 +186,8 @@ static bool just_created(struct walker *wk, struct dir_node *root, struct made_s
 		return true;
 	}
 	/* -u: what was just made has the earlier mtime (-p) or now. */
-	if (wk->opts->update && (!(wk->opts->preserve & PRESERVE_TIMESTAMPS) ||
-				 !time_after(&st->st_mtim, &m->mtime))) {
+	if (wk->opts->update &&
+	    (!(wk->opts->preserve & PRESERVE_TIMESTAMPS) || !time_after(&st->st_mtim, &m->mtime))) {
 		progress_count(wk->progress, PC_SKIPPED_UNCHANGED, 1);
 		return true;
 	}
@@ -235,8 +236,8 @@ static bool same_as_dest(struct dir_node *root, const char *src, const char *dst
  * destination operand when it ended with '/', which only a directory may
  * be copied to (as cp: "cannot create regular file 'x/': Not a directory").
  */
-void walk_operand(struct walker *wk, struct dir_node *root, const char *src,
-		  const char *dst_name, const char *dst_slashed, struct made_set *made)
+void walk_operand(struct walker *wk, struct dir_node *root, const char *src, const char *dst_name,
+		  const char *dst_slashed, struct made_set *made)
 {
 	bool follow = wk->opts->deref != DEREF_NEVER;
 	struct stat st;
@@ -343,8 +344,8 @@ void walker_release(struct walker *wk)
 void walk_operands(struct walker *wk)
 {
 	const struct pcopy_opts *opts = wk->opts;
-	bool into_dir = opts->target_dir || (!opts->no_target_dir &&
-					     (opts->nr_sources > 1 || is_dir(opts->dest)));
+	bool into_dir = opts->target_dir ||
+			(!opts->no_target_dir && (opts->nr_sources > 1 || is_dir(opts->dest)));
 	struct dir_node *root;
 
 	if (into_dir) {

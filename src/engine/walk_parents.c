@@ -40,8 +40,8 @@ static void walk_parents_fail(struct walker *wk, const char *path, int err)
  * reference), or NULL after reporting why not. *@base is where the last
  * component of @src starts.
  */
-static struct dir_node *walk_parents_chain(struct walker *wk, struct dir_node *root,
-					   char *path, const char **base)
+static struct dir_node *walk_parents_chain(struct walker *wk, struct dir_node *root, char *path,
+					   const char **base)
 {
 	struct dir_node *dir = root;
 	char *comp = path, *slash;
@@ -61,8 +61,8 @@ static struct dir_node *walk_parents_chain(struct walker *wk, struct dir_node *r
 		*slash = '\0';
 		name = dir == root ? path : comp; /* the first opens from the cwd */
 		if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			walk_parents_fail(wk, path, errno && !S_ISDIR(st.st_mode) ? -ENOTDIR
-										    : neg_errno());
+			walk_parents_fail(wk, path,
+					  errno && !S_ISDIR(st.st_mode) ? -ENOTDIR : neg_errno());
 			engine_dir_release(wk->engine, dir);
 			return NULL;
 		}

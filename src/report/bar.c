@@ -26,15 +26,14 @@ enum bar_field {
 
 /* The order fields appear in on the line. */
 static const enum bar_field bar_order[] = {
-	BF_PERCENT, BF_GRAPHIC, BF_BYTES, BF_FILES, BF_ERRORS,
-	BF_RATE,    BF_ETA,	BF_ELAPSED, BF_NAME,
+	BF_PERCENT, BF_GRAPHIC, BF_BYTES, BF_FILES, BF_ERRORS, BF_RATE, BF_ETA, BF_ELAPSED, BF_NAME,
 };
 
 #define BAR_FIELD_MAX 48
 #define BAR_GRAPHIC_MIN 5 /* cells; narrower is not worth drawing */
 #define BAR_GRAPHIC_MAX 40
 #define BAR_GRAPHIC_MID 20 /* cells the graphic gets before the name grows */
-#define BAR_NAME_MIN 12 /* columns of a file name worth showing */
+#define BAR_NAME_MIN 12	   /* columns of a file name worth showing */
 
 /* "1.50/3.00 GiB", or "512 MiB/3.00 GiB" when the units differ. */
 static void progress_bytes_pair(char *buf, size_t size, uint64_t done, uint64_t total)
@@ -109,7 +108,7 @@ static void bar_fields(char f[NR_BAR_FIELDS][BAR_FIELD_MAX], const struct progre
  */
 static size_t bar_graphic(char *out, unsigned inner, double frac, bool utf8)
 {
-	static const char *const eighths[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+	static const char *const eighths[] = { "", "▏", "▎", "▍", "▌", "▋", "▊", "▉" };
 	unsigned units = (unsigned)(frac * inner * 8), full = units / 8, i;
 	size_t n = 0;
 
@@ -248,7 +247,7 @@ static unsigned bar_choose(char f[NR_BAR_FIELDS][BAR_FIELD_MAX], bool show[NR_BA
 	show[BF_PERCENT] = show[BF_BYTES] = true;
 	for (k = BF_GRAPHIC; k < NR_BAR_FIELDS; k++) {
 		unsigned need = k == BF_GRAPHIC ? BAR_GRAPHIC_MIN + 2
-			      : k == BF_NAME	? BAR_NAME_MIN
+				: k == BF_NAME	? BAR_NAME_MIN
 						: (unsigned)strlen(f[k]);
 
 		if ((k == BF_NAME && !v->name) || (k != BF_GRAPHIC && k != BF_NAME && !f[k][0]))
@@ -272,8 +271,8 @@ static void bar_grow(unsigned *cols, unsigned want, unsigned *spare)
 size_t progress_render_bar(char *buf, size_t size, const struct progress_view *v, unsigned width)
 {
 	char f[NR_BAR_FIELDS][BAR_FIELD_MAX], extra[4 * PROGRESS_LINE_MAX + 8];
-	bool show[NR_BAR_FIELDS] = {false};
-	struct bar_line l = {.buf = buf, .size = size};
+	bool show[NR_BAR_FIELDS] = { false };
+	struct bar_line l = { .buf = buf, .size = size };
 	unsigned room, spare, inner = BAR_GRAPHIC_MIN, name_cols = 0, cols;
 	size_t n;
 

@@ -18,13 +18,13 @@
 
 struct bwlimit {
 	_Atomic uint64_t paid_until_ns; /* CLOCK_MONOTONIC, shared by processes */
-	uint64_t rate;                  /* bytes per second */
+	uint64_t rate;			/* bytes per second */
 };
 
 struct bwlimit *bwlimit_new(uint64_t rate)
 {
-	struct bwlimit *bw = mmap(NULL, sizeof(*bw), PROT_READ | PROT_WRITE,
-				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct bwlimit *bw =
+		mmap(NULL, sizeof(*bw), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	if (bw == MAP_FAILED)
 		die("out of memory");

@@ -178,7 +178,7 @@ bool json_add_string(struct json_buf *b, const char *s, size_t n)
 void json_add_base64(struct json_buf *b, const void *data, size_t n)
 {
 	static const char digits[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *d = data;
 	char out[4];
 	size_t i;

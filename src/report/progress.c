@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pcopy/bwlimit.h"
 #include "pcopy/clock.h"
 #include "pcopy/json.h"
 #include "pcopy/options.h"
-#include "pcopy/bwlimit.h"
 #include "pcopy/progress.h"
 #include "pcopy/quote.h"
 #include "pcopy/util.h"
@@ -54,7 +54,7 @@ struct progress {
 	/* MPI: what the other ranks reported, added to every snapshot. */
 	_Atomic uint64_t remote_count[NR_PROGRESS_COUNTERS];
 	_Atomic uint64_t remote_total[NR_PROGRESS_TOTALS];
-	unsigned ranks;           /* MPI ranks for the summary; 0 outside MPI */
+	unsigned ranks;			    /* MPI ranks for the summary; 0 outside MPI */
 	progress_message_hook message_hook; /* set: messages go there, not to stderr */
 	void *message_ctx;
 
@@ -89,7 +89,7 @@ struct progress {
 	char *big_name;
 	uint64_t big_size;
 	uint64_t big_start; /* PC_BYTES when it was announced */
-	int out_err; /* first failed write to stdout (-errno), or 0 */
+	int out_err;	    /* first failed write to stdout (-errno), or 0 */
 };
 
 /* The slot progress_count() writes in this thread (see progress_bind_slot). */
@@ -128,7 +128,7 @@ static bool same_tty(void)
  */
 static bool locale_is_utf8(void)
 {
-	const char *vars[] = {"LC_ALL", "LC_CTYPE", "LANG"}, *v = NULL;
+	const char *vars[] = { "LC_ALL", "LC_CTYPE", "LANG" }, *v = NULL;
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]) && !(v && *v); i++)
 		v = getenv(vars[i]);
@@ -263,7 +263,7 @@ void progress_snapshot(struct progress *p, struct progress_snapshot *snap)
 	for (s = 0; s < p->nr_slots; s++)
 		for (c = 0; c < NR_PROGRESS_COUNTERS; c++)
 			snap->count[c] +=
-			    atomic_load_explicit(&p->slots[s].count[c], memory_order_relaxed);
+				atomic_load_explicit(&p->slots[s].count[c], memory_order_relaxed);
 	for (c = 0; c < NR_PROGRESS_COUNTERS; c++)
 		snap->count[c] += atomic_load_explicit(&p->remote_count[c], memory_order_relaxed);
 	for (c = 0; c < NR_PROGRESS_TOTALS; c++)
@@ -583,8 +583,7 @@ void progress_verbose_action(struct progress *p, const char *verb, const char *p
 	free(qp);
 }
 
-void progress_itemize(struct progress *p, const char *code, const char *path,
-		      const char *suffix)
+void progress_itemize(struct progress *p, const char *code, const char *path, const char *suffix)
 {
 	char *qp, *line;
 
@@ -700,13 +699,13 @@ static void progress_print_summary(struct progress *p, const struct progress_sna
 				   int exit_status)
 {
 	struct progress_summary s = {
-	    .snap = snap,
-	    .backend = p->backend_name,
-	    .jobs = p->jobs,
-	    .ranks = p->ranks,
-	    .exit_status = exit_status,
-	    .deleting = p->deleting,
-	    .linking = p->linking,
+		.snap = snap,
+		.backend = p->backend_name,
+		.jobs = p->jobs,
+		.ranks = p->ranks,
+		.exit_status = exit_status,
+		.deleting = p->deleting,
+		.linking = p->linking,
 	};
 	struct json_buf b;
 

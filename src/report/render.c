@@ -14,7 +14,7 @@
 
 void progress_human(char *buf, size_t size, uint64_t bytes)
 {
-	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 	double v = (double)bytes;
 	unsigned u = 0;
 
@@ -198,8 +198,8 @@ void progress_render_summary_text(struct json_buf *b, const struct progress_summ
 	progress_human(human, sizeof(human), el > 0 ? (uint64_t)(c[PC_BYTES] / el) : 0);
 	json_addf(b, "average rate: %s/s\n", human);
 	if (s->ranks)
-		json_addf(b, "backend:      %s (%u ranks x %u jobs)\n", s->backend ? s->backend : "none",
-			  s->ranks, s->jobs);
+		json_addf(b, "backend:      %s (%u ranks x %u jobs)\n",
+			  s->backend ? s->backend : "none", s->ranks, s->jobs);
 	else
 		json_addf(b, "backend:      %s (%u jobs)\n", s->backend ? s->backend : "none",
 			  s->jobs);

@@ -36,8 +36,8 @@ struct progress_summary {
 	unsigned jobs;	     /* -j */
 	unsigned ranks;	     /* MPI ranks, 0 outside MPI */
 	int exit_status;
-	bool deleting;	     /* --delete: the json summary has "deleted" */
-	bool linking;	     /* --link-dest: the json summary has "linked" */
+	bool deleting; /* --delete: the json summary has "deleted" */
+	bool linking;  /* --link-dest: the json summary has "linked" */
 };
 
 /* Longest line any render function writes, NUL included. */

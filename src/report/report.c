@@ -90,8 +90,7 @@ void report_error(struct progress *progress, const char *path, int err)
  * that words its own message knows best what to say; @err still goes into
  * the JSON "errno" field.
  */
-void report_error_worded(struct progress *progress, const char *path, int err,
-			 const char *message)
+void report_error_worded(struct progress *progress, const char *path, int err, const char *message)
 {
 	progress_count(progress, PC_ERRORS, 1);
 	progress_message_worded(progress, path, message, err);

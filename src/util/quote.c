@@ -103,7 +103,7 @@ static bool utf8_printable(unsigned cp, locale_t utf8)
  */
 static struct qchar classify(const unsigned char *s, size_t n, size_t i, locale_t utf8)
 {
-	struct qchar q = {.len = 1, .printable = true};
+	struct qchar q = { .len = 1, .printable = true };
 	unsigned cp;
 
 	if (s[0] >= 0x80) {
@@ -190,7 +190,7 @@ static void quote_single(struct qout *o, const unsigned char *s, size_t n, local
 		struct qchar q = classify(s + i, n - i, i, utf8);
 
 		if (!q.printable) {
-			char esc[4] = {'\\', q.esc, 0, 0};
+			char esc[4] = { '\\', q.esc, 0, 0 };
 
 			if (!in_esc)
 				put(o, "'$'", 3);

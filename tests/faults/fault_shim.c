@@ -95,12 +95,12 @@ static void maybe_slow(int fd)
 	nanosleep(&t, NULL);
 }
 
-#define FAIL_IF(cond)                        \
-	do {                                 \
-		if (cond) {                  \
-			errno = fault_errno(); \
-			return -1;           \
-		}                            \
+#define FAIL_IF(cond)                                                                              \
+	do {                                                                                       \
+		if (cond) {                                                                        \
+			errno = fault_errno();                                                     \
+			return -1;                                                                 \
+		}                                                                                  \
 	} while (0)
 
 /* A copy of @buf with its first byte flipped, when writing to @fd must
@@ -255,7 +255,7 @@ int openat(int dirfd, const char *name, int flags, ...)
  *   PCOPY_CRASH_FS=MOUNTPOINT                 the file system to cut
  */
 
-#define SHIM_SHUTDOWN _IOR('X', 125, uint32_t)	/* FS_IOC_SHUTDOWN */
+#define SHIM_SHUTDOWN _IOR('X', 125, uint32_t) /* FS_IOC_SHUTDOWN */
 #define SHIM_NOLOGFLUSH 2u
 
 static bool crash_armed(const char *call, const char *when)
@@ -281,17 +281,17 @@ static void crash_now(void)
 }
 
 /* Count and cut around one call; the "after" check sees the same count. */
-#define CRASH_AROUND(call, expr)                               \
-	do {                                                   \
-		int crash_ret, crash_errno;                    \
-		if (crash_armed(call, "before"))               \
-			crash_now();                           \
-		crash_ret = (expr);                            \
-		crash_errno = errno;                           \
-		if (crash_ret == 0 && crash_armed(call, "after")) \
-			crash_now();                           \
-		errno = crash_errno;                           \
-		return crash_ret;                              \
+#define CRASH_AROUND(call, expr)                                                                   \
+	do {                                                                                       \
+		int crash_ret, crash_errno;                                                        \
+		if (crash_armed(call, "before"))                                                   \
+			crash_now();                                                               \
+		crash_ret = (expr);                                                                \
+		crash_errno = errno;                                                               \
+		if (crash_ret == 0 && crash_armed(call, "after"))                                  \
+			crash_now();                                                               \
+		errno = crash_errno;                                                               \
+		return crash_ret;                                                                  \
 	} while (0)
 
 int linkat(int olddirfd, const char *old, int newdirfd, const char *new, int flags)

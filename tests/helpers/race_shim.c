@@ -14,9 +14,9 @@
  * not): the tests run the temporary-name path (PCOPY_NO_TMPFILE) there.
  */
 #include <dlfcn.h>
-#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -18,7 +18,7 @@
 #include "pcopy/options.h"
 
 /* The argv of a case: ARGS("-a", "x", "y") is { "pcopy", "-a", "x", "y", NULL }. */
-#define ARGS(...) ((const char *[]){"pcopy", __VA_ARGS__, NULL})
+#define ARGS(...) ((const char *[]){ "pcopy", __VA_ARGS__, NULL })
 
 /* Inside a check: note a failed expectation (printed by the parent) and go on. */
 #define EXPECT(cond)                                                                               \
@@ -426,9 +426,9 @@ static void test_values(void)
 		  check_reflink_never_sparse_always);
 	expect_ok(ARGS("--reflink=always", "--reflink=auto", "--sparse", "never", "src", "dst"),
 		  check_sparse_never);
-	expect_ok(
-	    ARGS("-B", "thread", "-j", "1", "--queue-depth=4096", "--chunk-size=64K", "src", "dst"),
-	    check_thread_limits);
+	expect_ok(ARGS("-B", "thread", "-j", "1", "--queue-depth=4096", "--chunk-size=64K", "src",
+		       "dst"),
+		  check_thread_limits);
 	expect_ok(ARGS("--backend=auto", "--jobs=1024", "--queue-depth", "1", "--chunk-size=1TiB",
 		       "src", "dst"),
 		  check_upper_limits);
@@ -528,7 +528,8 @@ static void test_refused(void)
 {
 #ifdef PCOPY_HAVE_MPI
 	expect_refused(ARGS("--backend=mpi", "-L", "a", "b"), "-L with --backend=mpi");
-	expect_refused(ARGS("--backend=mpi", "--dry-run", "a", "b"), "--dry-run with --backend=mpi");
+	expect_refused(ARGS("--backend=mpi", "--dry-run", "a", "b"),
+		       "--dry-run with --backend=mpi");
 #else
 	struct outcome res;
 	const char *const *args = ARGS("--backend=mpi", "a", "b");

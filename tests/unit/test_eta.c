@@ -114,7 +114,8 @@ static void test_smoothing(void)
 		eta = eta_estimate(&m, t, left_f, left_b);
 		pred = fmax(prev - TICK, 0);
 		CHECK(fabs(eta - pred) <= fabs(fit - pred) * TICK / (ETA_SHOW_TAU_S + TICK) + 1e-9,
-		      "tick %d: %.3f after %.3f jumps more than the smoothing allows", i, eta, prev);
+		      "tick %d: %.3f after %.3f jumps more than the smoothing allows", i, eta,
+		      prev);
 		CHECK(eta >= fmin(pred, fit) - 1e-9 && eta <= fmax(pred, fit) + 1e-9,
 		      "tick %d: %.3f overshoots", i, eta);
 		prev = eta;
@@ -131,7 +132,7 @@ static void test_smoothing(void)
 /* The display's totals: the scan's until the walk ends, final once it is done. */
 static void test_scan_totals(void)
 {
-	struct pcopy_opts o = {0};
+	struct pcopy_opts o = { 0 };
 	struct progress_snapshot snap;
 	struct progress *p;
 

@@ -56,8 +56,8 @@ static void test_rules(void)
 	o.nr_excludes = 0;
 	o.files_from = list;
 	o.nr_files_from = 3;
-	expect_opts(&o, "a", 1, 0);     /* on the way to a/b/c */
-	expect_opts(&o, "a", 0, 1);     /* a file cannot lead anywhere */
+	expect_opts(&o, "a", 1, 0); /* on the way to a/b/c */
+	expect_opts(&o, "a", 0, 1); /* a file cannot lead anywhere */
 	expect_opts(&o, "a/b", 1, 0);
 	expect_opts(&o, "a/b/c", 0, 0);
 	expect_opts(&o, "a/b/c/x", 0, 0); /* below a listed path */

@@ -10,20 +10,20 @@
 
 static int failures;
 
-#define CHECK(cond)                                                              \
-	do {                                                                     \
-		if (!(cond)) {                                                   \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,   \
-				__LINE__, #cond);                                \
-			failures++;                                              \
-		}                                                                \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 /* A root and one directory below it; an extra reference keeps both alive
  * (the map releases through the engine, which these tests do not have). */
 static struct dir_node root = { .is_root = true, .refs = 100, .dst_dev = 1, .dst_ino = 10 };
-static struct dir_node sub = { .parent = &root, .dst_name = "sub", .refs = 100,
-			       .dst_dev = 1, .dst_ino = 11, .depth = 1 };
+static struct dir_node sub = {
+	.parent = &root, .dst_name = "sub", .refs = 100, .dst_dev = 1, .dst_ino = 11, .depth = 1
+};
 
 static struct job *file(struct dir_node *dir, const char *name, ino_t ino, nlink_t nlink)
 {

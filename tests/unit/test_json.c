@@ -189,7 +189,7 @@ static void test_escaping(void)
 static long base64_decode(const char *s, unsigned char *out)
 {
 	static const char digits[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t n = strlen(s), i, o = 0;
 	int k;
 
@@ -266,9 +266,9 @@ static void test_path(void)
 /* Random byte strings, biased towards the troublesome bytes. */
 static void test_random(void)
 {
-	static const unsigned char pool[] = {'"',  '\\', '\n', 0x01, 0x7f, 0x80, 0xbf,
-					     0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xed, 0xf0,
-					     0x9f, 0xff, 'a',  '/',  ' ',  0};
+	static const unsigned char pool[] = { '"',  '\\', '\n', 0x01, 0x7f, 0x80, 0xbf,
+					      0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xed, 0xf0,
+					      0x9f, 0xff, 'a',	'/',  ' ',  0 };
 	unsigned char in[32], raw[64];
 	struct json_buf b;
 	unsigned seed = 12345;

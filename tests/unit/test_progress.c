@@ -105,7 +105,7 @@ static void *count_worker(void *arg)
 /* Snapshots taken while workers run never go backwards. */
 static void *snapshot_reader(void *arg)
 {
-	struct progress_snapshot prev = {0}, snap;
+	struct progress_snapshot prev = { 0 }, snap;
 	struct progress *p = arg;
 
 	for (int i = 0; i < 20000; i++) {
@@ -128,7 +128,7 @@ static void test_counters(bool bind)
 
 	pthread_create(&reader, NULL, snapshot_reader, p);
 	for (unsigned i = 0; i < NR_THREADS; i++) {
-		w[i] = (struct worker){.p = p, .slot = bind ? i : UINT32_MAX};
+		w[i] = (struct worker){ .p = p, .slot = bind ? i : UINT32_MAX };
 		pthread_create(&t[i], NULL, count_worker, &w[i]);
 	}
 	for (unsigned i = 0; i < NR_THREADS; i++)
@@ -232,28 +232,28 @@ static void test_human(void)
 		uint64_t n;
 		const char *want;
 	} t[] = {
-	    {0, "0 B"},
-	    {1023, "1023 B"},
-	    {1024, "1.00 KiB"},
-	    {1536, "1.50 KiB"},
-	    {10189, "9.95 KiB"}, /* 9.9502: still two decimals */
-	    {10236, "10.0 KiB"}, /* 9.996 rounds up: one decimal */
-	    {10 * 1024, "10.0 KiB"},
-	    {102348, "99.9 KiB"},
-	    {102349, "100 KiB"}, /* 99.9502 */
-	    {100 * 1024, "100 KiB"},
-	    {1023 * 1024, "1023 KiB"},
-	    {1 << 20, "1.00 MiB"},
-	    {5905580032ull, "5.50 GiB"},
-	    {1ull << 40, "1.00 TiB"},
-	    {UINT64_MAX, "16.0 EiB"},
+		{ 0, "0 B" },
+		{ 1023, "1023 B" },
+		{ 1024, "1.00 KiB" },
+		{ 1536, "1.50 KiB" },
+		{ 10189, "9.95 KiB" }, /* 9.9502: still two decimals */
+		{ 10236, "10.0 KiB" }, /* 9.996 rounds up: one decimal */
+		{ 10 * 1024, "10.0 KiB" },
+		{ 102348, "99.9 KiB" },
+		{ 102349, "100 KiB" }, /* 99.9502 */
+		{ 100 * 1024, "100 KiB" },
+		{ 1023 * 1024, "1023 KiB" },
+		{ 1 << 20, "1.00 MiB" },
+		{ 5905580032ull, "5.50 GiB" },
+		{ 1ull << 40, "1.00 TiB" },
+		{ UINT64_MAX, "16.0 EiB" },
 	};
 	static const struct {
 		double s;
 		const char *want;
 	} d[] = {
-	    {0, "0:00"},       {59.9, "0:59"}, {61, "1:01"},	      {3600, "1:00:00"},
-	    {3723, "1:02:03"}, {-1, "--:--"},  {360000, ">99:59:59"},
+		{ 0, "0:00" },	     { 59.9, "0:59" }, { 61, "1:01" },		{ 3600, "1:00:00" },
+		{ 3723, "1:02:03" }, { -1, "--:--" },  { 360000, ">99:59:59" },
 	};
 	char buf[32];
 
@@ -269,16 +269,16 @@ static void test_human(void)
 
 static void test_percent(void)
 {
-	struct progress_view v = {.bytes = 1, .bytes_total = 3};
+	struct progress_view v = { .bytes = 1, .bytes_total = 3 };
 
 	CHECK(progress_percent(&v) == 33, "1/3 bytes");
-	v = (struct progress_view){.files = 1, .files_total = 4};
+	v = (struct progress_view){ .files = 1, .files_total = 4 };
 	CHECK(progress_percent(&v) == 25, "no bytes: by files");
-	v = (struct progress_view){.totals_final = true};
+	v = (struct progress_view){ .totals_final = true };
 	CHECK(progress_percent(&v) == 100, "nothing to copy, totals final");
-	v = (struct progress_view){0};
+	v = (struct progress_view){ 0 };
 	CHECK(progress_percent(&v) == 0, "nothing yet, still walking");
-	v = (struct progress_view){.bytes = 5, .bytes_total = 4};
+	v = (struct progress_view){ .bytes = 5, .bytes_total = 4 };
 	CHECK(progress_percent(&v) == 100, "more than the total is 100");
 }
 
@@ -318,14 +318,16 @@ static void test_bar_layout(void)
 	/* Totals final (the walk or the scan done): ETA, the graphic grows to 40. */
 	v.totals_final = true;
 	v.eta = 21.5;
-	check_bar(&v, 80,
-		  " 50% [=====>     ] 1.50/3.00 GiB 120/400 files 85.3 MiB/s ETA 0:21 0:14 elapsed");
+	check_bar(
+		&v, 80,
+		" 50% [=====>     ] 1.50/3.00 GiB 120/400 files 85.3 MiB/s ETA 0:21 0:14 elapsed");
 	check_bar(&v, 120,
 		  " 50% [====================>                   ] 1.50/3.00 GiB 120/400 files "
 		  "85.3 MiB/s ETA 0:21 0:14 elapsed");
 	v.errors = 2;
-	check_bar(&v, 80,
-		  " 50% [=======>       ] 1.50/3.00 GiB 120/400 files 2 errors 85.3 MiB/s ETA 0:21");
+	check_bar(
+		&v, 80,
+		" 50% [=======>       ] 1.50/3.00 GiB 120/400 files 2 errors 85.3 MiB/s ETA 0:21");
 	check_bar(&v, 40, " 50% [====>    ] 1.50/3.00 GiB ETA 0:21");
 	/* The ETA goes before the graphic (of at least 5 cells). */
 	v.bytes = 512ull << 20;
@@ -335,8 +337,9 @@ static void test_bar_layout(void)
 	v.walk_done = v.totals_final = v.finished = true;
 	v.bytes = v.bytes_total;
 	v.files = v.files_total;
-	check_bar(&v, 80,
-		  "100% [====================] 3.00/3.00 GiB 400/400 files 85.3 MiB/s done in 0:14");
+	check_bar(
+		&v, 80,
+		"100% [====================] 3.00/3.00 GiB 400/400 files 85.3 MiB/s done in 0:14");
 	check_bar(&v, 40, "100% [=====] 3.00/3.00 GiB done in 0:14");
 	/* Zero or one column: nothing, never a wrap. */
 	check_bar(&v, 1, "");
@@ -387,7 +390,7 @@ static void test_bar_drop_order(void)
 {
 	char wide[PROGRESS_LINE_MAX], narrow[PROGRESS_LINE_MAX];
 	struct progress_view v = scanning;
-	const char *fields[] = {"files", "MiB/s", "scanning", "elapsed", "["};
+	const char *fields[] = { "files", "MiB/s", "scanning", "elapsed", "[" };
 
 	for (unsigned w = 100; w > 20; w--) {
 		progress_render_bar(wide, sizeof(wide), &v, w);
@@ -421,7 +424,7 @@ static void test_plain_line(void)
 
 static struct pcopy_opts mode_opts(enum progress_mode mode)
 {
-	struct pcopy_opts o = {0};
+	struct pcopy_opts o = { 0 };
 
 	o.progress = mode;
 	o.jobs = 4;
@@ -465,22 +468,25 @@ static void test_json_mode(void)
 	 * also did 12 files: 1 s per MiB and 0.5/12 s per file, so 2 MiB and
 	 * 28 files take 3.2 s. The done event has the average rate: 4 MiB / 3 s.
 	 */
-	CHECK_STR(
-	    out,
-	    "{\"event\":\"progress\",\"elapsed\":1.500,\"bytes\":1048576,\"bytes_total\":4194304,"
-	    "\"files\":12,\"files_total\":40,\"errors\":0,\"rate\":699051,\"eta\":null,"
-	    "\"walk_done\":false,\"totals_final\":false}\n"
-	    "{\"event\":\"error\",\"path\":\"a/it's \\\"q\\\"\\n\xef\xbf\xbd\","
-	    "\"path_b64\":\"YS9pdCdzICJxIgr/\",\"message\":\"Permission denied\",\"errno\":13}\n"
-	    "{\"event\":\"error\",\"path\":null,\"message\":\"file changed as we read it\","
-	    "\"errno\":11}\n"
-	    "{\"event\":\"warning\",\"path\":null,\"message\":\"worker 2 killed by signal 9\"}\n"
-	    "{\"event\":\"progress\",\"elapsed\":2.500,\"bytes\":2097152,\"bytes_total\":4194304,"
-	    "\"files\":12,\"files_total\":40,\"errors\":2,\"rate\":786432,\"eta\":3.2,"
-	    "\"walk_done\":true,\"totals_final\":true}\n"
-	    "{\"event\":\"done\",\"elapsed\":3.000,\"bytes\":4194304,\"bytes_total\":4194304,"
-	    "\"files\":40,\"files_total\":40,\"errors\":2,\"rate\":1398101,\"eta\":0.0,"
-	    "\"walk_done\":true,\"totals_final\":true,\"exit\":1}\n");
+	CHECK_STR(out,
+		  "{\"event\":\"progress\",\"elapsed\":1.500,\"bytes\":1048576,\"bytes_total\":"
+		  "4194304,"
+		  "\"files\":12,\"files_total\":40,\"errors\":0,\"rate\":699051,\"eta\":null,"
+		  "\"walk_done\":false,\"totals_final\":false}\n"
+		  "{\"event\":\"error\",\"path\":\"a/it's \\\"q\\\"\\n\xef\xbf\xbd\","
+		  "\"path_b64\":\"YS9pdCdzICJxIgr/\",\"message\":\"Permission "
+		  "denied\",\"errno\":13}\n"
+		  "{\"event\":\"error\",\"path\":null,\"message\":\"file changed as we read it\","
+		  "\"errno\":11}\n"
+		  "{\"event\":\"warning\",\"path\":null,\"message\":\"worker 2 killed by signal "
+		  "9\"}\n"
+		  "{\"event\":\"progress\",\"elapsed\":2.500,\"bytes\":2097152,\"bytes_total\":"
+		  "4194304,"
+		  "\"files\":12,\"files_total\":40,\"errors\":2,\"rate\":786432,\"eta\":3.2,"
+		  "\"walk_done\":true,\"totals_final\":true}\n"
+		  "{\"event\":\"done\",\"elapsed\":3.000,\"bytes\":4194304,\"bytes_total\":4194304,"
+		  "\"files\":40,\"files_total\":40,\"errors\":2,\"rate\":1398101,\"eta\":0.0,"
+		  "\"walk_done\":true,\"totals_final\":true,\"exit\":1}\n");
 	free(out);
 }
 
@@ -679,7 +685,7 @@ static void test_verbose(void)
 	capture_begin(&c, STDOUT_FILENO);
 	progress_verbose(p, "a", "it's");
 	for (id = 0; id < NR_THREADS; id++) {
-		a[id] = (struct verbose_arg){p, id};
+		a[id] = (struct verbose_arg){ p, id };
 		pthread_create(&t[id], NULL, verbose_worker, &a[id]);
 	}
 	for (id = 0; id < NR_THREADS; id++)
@@ -713,7 +719,7 @@ static bool starts_with(const char *s, const char *prefix)
 static char *run_display(enum progress_mode mode, double *secs)
 {
 	struct pcopy_opts o = mode_opts(mode);
-	struct timespec step = {0, 10 * 1000000}, t0, t1;
+	struct timespec step = { 0, 10 * 1000000 }, t0, t1;
 	struct progress *p;
 	struct capture c;
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Unit tests for the process backend's wire format: sizes, bounds, damaged messages. */
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,19 +10,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pcopy/job.h"
 #include "backends/process/proto.h"
+#include "pcopy/job.h"
 
 static int failures;
 
-#define CHECK(cond, ...)                                   \
-	do {                                               \
-		if (!(cond)) {                             \
-			printf("FAIL %s:%d: ", __func__, __LINE__); \
-			printf(__VA_ARGS__);               \
-			printf("\n");                      \
-			failures++;                        \
-		}                                          \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			printf("FAIL %s:%d: ", __func__, __LINE__);                                \
+			printf(__VA_ARGS__);                                                       \
+			printf("\n");                                                              \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 static unsigned char buf[PROTO_MSG_MAX];
@@ -58,7 +58,9 @@ static size_t job0(unsigned nr_dirs)
 static size_t sample_batch(bool root_dst)
 {
 	struct proto_dir walked = { .flags = PROTO_DIR_SRC | PROTO_DIR_DST | PROTO_DIR_FRESH,
-				    .new_file_uid = 1000, .new_file_gid = 100, .dst_dev = 42 };
+				    .new_file_uid = 1000,
+				    .new_file_gid = 100,
+				    .dst_dev = 42 };
 	struct proto_dir root = { .flags = root_dst ? PROTO_DIR_DST : 0, .dst_dev = 43 };
 	struct proto_job link = record(JOB_HARDLINK, 3, 0);
 	struct proto_writer wr;
@@ -66,10 +68,17 @@ static size_t sample_batch(bool root_dst)
 	link.link_dir = 1;
 	proto_batch_start(&wr, buf, sizeof(buf), 0);
 	CHECK(!proto_batch_add_dir(&wr, &walked) && !proto_batch_add_dir(&wr, &root), "dirs");
-	CHECK(!proto_batch_add(&wr, &(struct proto_job){ .id = 1, .kind = JOB_FILE,
-			       .link_dir = PROTO_NO_DIR }, "a", "a", NULL), "same names");
-	CHECK(!proto_batch_add(&wr, &(struct proto_job){ .id = 2, .kind = JOB_SYMLINK, .dir = 1,
-			       .link_dir = PROTO_NO_DIR }, "b", "renamed", NULL), "two names");
+	CHECK(!proto_batch_add(
+		      &wr,
+		      &(struct proto_job){ .id = 1, .kind = JOB_FILE, .link_dir = PROTO_NO_DIR },
+		      "a", "a", NULL),
+	      "same names");
+	CHECK(!proto_batch_add(
+		      &wr,
+		      &(struct proto_job){
+			      .id = 2, .kind = JOB_SYMLINK, .dir = 1, .link_dir = PROTO_NO_DIR },
+		      "b", "renamed", NULL),
+	      "two names");
 	CHECK(!proto_batch_add(&wr, &link, "c", NULL, "dir/sub/first"), "link name");
 	return proto_batch_end(&wr);
 }
@@ -81,7 +90,8 @@ static void test_round_trip(void)
 		      proto_job_size(1, 0, 13);
 
 	CHECK(sizeof(struct proto_job) % 8 == 0 && sizeof(struct proto_dir) % 8 == 0 &&
-	      sizeof(struct proto_batch_hdr) % 8 == 0, "records not 8-byte aligned");
+		      sizeof(struct proto_batch_hdr) % 8 == 0,
+	      "records not 8-byte aligned");
 	CHECK(proto_job_size(1, 0, 0) % 8 == 0 && proto_job_size(5, 3, 9) % 8 == 0,
 	      "record sizes not 8-byte aligned");
 	CHECK(len == want, "batch is %zu bytes, expected %zu", len, want);
@@ -89,14 +99,17 @@ static void test_round_trip(void)
 	CHECK(view.nr_jobs == 3 && view.nr_dirs == 2, "%u jobs, %u dirs", view.nr_jobs,
 	      view.nr_dirs);
 	CHECK(view.src_fd[0] == 0 && view.dst_fd[0] == 1 && view.src_fd[1] == -1 &&
-	      view.dst_fd[1] == 2 && view.task_src_fd == -1, "descriptor numbering");
+		      view.dst_fd[1] == 2 && view.task_src_fd == -1,
+	      "descriptor numbering");
 	CHECK(view.dirs[0].new_file_uid == 1000 && view.dirs[0].dst_dev == 42 &&
-	      view.dirs[1].dst_dev == 43, "directory fields");
+		      view.dirs[1].dst_dev == 43,
+	      "directory fields");
 	CHECK(!strcmp(view.jobs[0].name, "a") && view.jobs[0].dst_name == view.jobs[0].name,
 	      "equal names are sent once");
 	CHECK(!strcmp(view.jobs[1].dst_name, "renamed") && view.jobs[1].rec.dir == 1, "dst name");
 	CHECK(!strcmp(view.jobs[2].link_name, "dir/sub/first") && view.jobs[2].rec.id == 3 &&
-	      view.jobs[2].rec.link_dir == 1, "link name");
+		      view.jobs[2].rec.link_dir == 1,
+	      "link name");
 	CHECK(view.jobs[2].rec.st.st_ino == 10 && view.jobs[2].rec.st.st_size == 3000,
 	      "struct stat");
 }
@@ -188,7 +201,8 @@ static void test_bounds(void)
 	CHECK(nr == PROTO_BATCH_MAX, "a batch took %u jobs", nr);
 	len = proto_batch_end(&wr);
 	CHECK(!proto_batch_parse(buf, len, 2 * PROTO_DIRS_MAX, &view) &&
-	      view.nr_jobs == PROTO_BATCH_MAX && strlen(view.jobs[0].name) == PROTO_NAME_MAX - 1,
+		      view.nr_jobs == PROTO_BATCH_MAX &&
+		      strlen(view.jobs[0].name) == PROTO_NAME_MAX - 1,
 	      "full batch");
 	/* A message cannot grow past the writer's capacity. */
 	proto_batch_start(&wr, buf, job0(1) + proto_job_size(103, 0, 0), 0);
@@ -202,8 +216,12 @@ static void test_bounds(void)
 
 static void test_results(void)
 {
-	struct proto_result in = { .id = 77, .err = -ENOSPC, .published = 1, .skipped = 6,
-				   .err_dst = 1 }, out;
+	struct proto_result in = { .id = 77,
+				   .err = -ENOSPC,
+				   .published = 1,
+				   .skipped = 6,
+				   .err_dst = 1 },
+			    out;
 	struct proto_results_hdr hdr;
 	struct proto_writer wr;
 	size_t len;
@@ -215,10 +233,12 @@ static void test_results(void)
 	len = proto_results_end(&wr, 123456789);
 	CHECK(len == sizeof(hdr) + PROTO_BATCH_MAX * sizeof(in), "results are %zu bytes", len);
 	CHECK(!proto_results_parse(buf, len, &hdr) && hdr.bytes == 123456789 &&
-	      hdr.nr_results == PROTO_BATCH_MAX, "results rejected");
+		      hdr.nr_results == PROTO_BATCH_MAX,
+	      "results rejected");
 	proto_result_get(buf, PROTO_BATCH_MAX - 1, &out);
 	CHECK(out.id == 77 && out.err == -ENOSPC && out.published && out.skipped == 6 &&
-	      out.err_dst, "result");
+		      out.err_dst,
+	      "result");
 	for (size_t n = 0; n < len; n++)
 		CHECK(proto_results_parse(buf, n, &hdr) == -EBADMSG, "%zu of %zu bytes accepted", n,
 		      len);

@@ -21,66 +21,66 @@ struct qcase {
 };
 
 static const struct qcase cases[] = {
-	{"plain", "plain", "'plain'"},
-	{"a+b-c_d.e", "a+b-c_d.e", "'a+b-c_d.e'"},
-	{"a,b:c", "a,b:c", "'a,b:c'"},
-	{"a%b", "a%b", "'a%b'"},
-	{"a@b", "a@b", "'a@b'"},
-	{"dir/sub/file", "dir/sub/file", "'dir/sub/file'"},
-	{"", "''", "''"},
-	{"a b", "'a b'", NULL},
-	{"a=b", "'a=b'", NULL},
-	{"a^b", "'a^b'", NULL},
-	{"a[", "'a['", NULL},
-	{"a]", "a]", "'a]'"},
-	{"a?", "'a?'", NULL},
-	{"a\\b", "'a\\b'", NULL},
-	{"a$b", "'a$b'", NULL},
-	{"a*b", "'a*b'", NULL},
-	{"a`b", "'a`b'", NULL},
-	{"a|b", "'a|b'", NULL},
-	{"a\"b", "'a\"b'", NULL},
+	{ "plain", "plain", "'plain'" },
+	{ "a+b-c_d.e", "a+b-c_d.e", "'a+b-c_d.e'" },
+	{ "a,b:c", "a,b:c", "'a,b:c'" },
+	{ "a%b", "a%b", "'a%b'" },
+	{ "a@b", "a@b", "'a@b'" },
+	{ "dir/sub/file", "dir/sub/file", "'dir/sub/file'" },
+	{ "", "''", "''" },
+	{ "a b", "'a b'", NULL },
+	{ "a=b", "'a=b'", NULL },
+	{ "a^b", "'a^b'", NULL },
+	{ "a[", "'a['", NULL },
+	{ "a]", "a]", "'a]'" },
+	{ "a?", "'a?'", NULL },
+	{ "a\\b", "'a\\b'", NULL },
+	{ "a$b", "'a$b'", NULL },
+	{ "a*b", "'a*b'", NULL },
+	{ "a`b", "'a`b'", NULL },
+	{ "a|b", "'a|b'", NULL },
+	{ "a\"b", "'a\"b'", NULL },
 	/* '#' and '~' only at the start; '{' and '}' only alone. */
-	{"#a", "'#a'", NULL},
-	{"a#", "a#", "'a#'"},
-	{"~a", "'~a'", NULL},
-	{"a~", "a~", "'a~'"},
-	{"{", "'{'", NULL},
-	{"}", "'}'", NULL},
-	{"{a", "{a", "'{a'"},
-	{"a{b}", "a{b}", "'a{b}'"},
+	{ "#a", "'#a'", NULL },
+	{ "a#", "a#", "'a#'" },
+	{ "~a", "'~a'", NULL },
+	{ "a~", "a~", "'a~'" },
+	{ "{", "'{'", NULL },
+	{ "}", "'}'", NULL },
+	{ "{a", "{a", "'{a'" },
+	{ "a{b}", "a{b}", "'a{b}'" },
 	/* A lone apostrophe reads better in double quotes. */
-	{"it's", "\"it's\"", "\"it's\""},
-	{"'", "\"'\"", "\"'\""},
-	{"a'b c", "\"a'b c\"", "\"a'b c\""},
-	{"it's$x", "'it'\\''s$x'", NULL},
-	{"it's~", "'it'\\''s~'", NULL},
-	{"a'b\"", "'a'\\''b\"'", NULL},
-	{"'$", "''\\''$'", NULL},
+	{ "it's", "\"it's\"", "\"it's\"" },
+	{ "'", "\"'\"", "\"'\"" },
+	{ "a'b c", "\"a'b c\"", "\"a'b c\"" },
+	{ "it's$x", "'it'\\''s$x'", NULL },
+	{ "it's~", "'it'\\''s~'", NULL },
+	{ "a'b\"", "'a'\\''b\"'", NULL },
+	{ "'$", "''\\''$'", NULL },
 	/* Control characters and bytes that are not printable UTF-8. */
-	{"a\nb", "'a'$'\\n''b'", NULL},
-	{"\n", "''$'\\n'", NULL},
-	{"\nb", "''$'\\n''b'", NULL},
-	{"a\n", "'a'$'\\n'", NULL},
-	{"a\tb\n", "'a'$'\\t''b'$'\\n'", NULL},
-	{"\x01x", "''$'\\001''x'", NULL},
-	{"\x7f", "''$'\\177'", NULL},
-	{"\xff", "''$'\\377'", NULL},
-	{"a\xc3", "'a'$'\\303'", NULL},
-	{"\xc2\x85", "''$'\\302\\205'", NULL},	    /* C1 control U+0085 */
-	{"\xe0\x80\x80", "''$'\\340\\200\\200'", NULL}, /* overlong */
-	{"\xed\xa0\x80", "''$'\\355\\240\\200'", NULL}, /* surrogate */
-	{"\xe2\x80\xa8", "''$'\\342\\200\\250'", NULL}, /* U+2028 */
-	{"a\nb'c", "'a'$'\\n''b'\\''c'", NULL},
-	{"a'b\nc'd", "'a'\\''b'$'\\n''c'\\''d'", NULL},
-	{"'\n", "''\\'''$'\\n'", NULL},
-	{"\n'", "''$'\\n'\\'''", NULL},
-	{"a\x01'", "'a'$'\\001'\\'''", NULL},
+	{ "a\nb", "'a'$'\\n''b'", NULL },
+	{ "\n", "''$'\\n'", NULL },
+	{ "\nb", "''$'\\n''b'", NULL },
+	{ "a\n", "'a'$'\\n'", NULL },
+	{ "a\tb\n", "'a'$'\\t''b'$'\\n'", NULL },
+	{ "\x01x", "''$'\\001''x'", NULL },
+	{ "\x7f", "''$'\\177'", NULL },
+	{ "\xff", "''$'\\377'", NULL },
+	{ "a\xc3", "'a'$'\\303'", NULL },
+	{ "\xc2\x85", "''$'\\302\\205'", NULL },	  /* C1 control U+0085 */
+	{ "\xe0\x80\x80", "''$'\\340\\200\\200'", NULL }, /* overlong */
+	{ "\xed\xa0\x80", "''$'\\355\\240\\200'", NULL }, /* surrogate */
+	{ "\xe2\x80\xa8", "''$'\\342\\200\\250'", NULL }, /* U+2028 */
+	{ "a\nb'c", "'a'$'\\n''b'\\''c'", NULL },
+	{ "a'b\nc'd", "'a'\\''b'$'\\n''c'\\''d'", NULL },
+	{ "'\n", "''\\'''$'\\n'", NULL },
+	{ "\n'", "''$'\\n'\\'''", NULL },
+	{ "a\x01'", "'a'$'\\001'\\'''", NULL },
 	/* Printable UTF-8 stays as it is. */
-	{"caf\xc3\xa9", "caf\xc3\xa9", "'caf\xc3\xa9'"},
-	{"\xc2\xa0", "\xc2\xa0", "'\xc2\xa0'"},		/* no-break space */
-	{"\xe2\x80\x8b", "\xe2\x80\x8b", "'\xe2\x80\x8b'"}, /* zero width space */
-	{"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", "'\xf0\x9f\x98\x80'"},
+	{ "caf\xc3\xa9", "caf\xc3\xa9", "'caf\xc3\xa9'" },
+	{ "\xc2\xa0", "\xc2\xa0", "'\xc2\xa0'" },	      /* no-break space */
+	{ "\xe2\x80\x8b", "\xe2\x80\x8b", "'\xe2\x80\x8b'" }, /* zero width space */
+	{ "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", "'\xf0\x9f\x98\x80'" },
 	/*
 	 * Where pcopy differs from coreutils on purpose: gnulib carries a
 	 * pending $'...' state into its second pass over names holding a
@@ -88,13 +88,13 @@ static const struct qcase cases[] = {
 	 * '''a'\'''$'\n') or, with a leading escape, breaks the quoting
 	 * (ls prints '\n'\'''$'\n', which the shell reads as backslash-n).
 	 */
-	{"a'\n", "'a'\\'''$'\\n'", NULL},
-	{"\n'\n", "''$'\\n'\\'''$'\\n'", NULL},
+	{ "a'\n", "'a'\\'''$'\\n'", NULL },
+	{ "\n'\n", "''$'\\n'\\'''$'\\n'", NULL },
 };
 
 /* Cases whose answer comes from the C.UTF-8 locale tables. */
 static const struct qcase locale_cases[] = {
-	{"\xcd\xb8", "''$'\\315\\270'", NULL}, /* U+0378, unassigned */
+	{ "\xcd\xb8", "''$'\\315\\270'", NULL }, /* U+0378, unassigned */
 };
 
 static void check(const char *name, bool always, const char *want)

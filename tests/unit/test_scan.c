@@ -99,13 +99,13 @@ static void make_links(void)
 	}
 }
 
-static const char *excludes[] = {"*.tmp", "skip/", "sub/only"};
-static const char *sources[] = {"top"};
+static const char *excludes[] = { "*.tmp", "skip/", "sub/only" };
+static const char *sources[] = { "top" };
 
 static void expect(const char *what, unsigned preserve, enum deref_mode deref, bool exclude,
 		   uint64_t files, uint64_t bytes)
 {
-	struct pcopy_opts o = {0};
+	struct pcopy_opts o = { 0 };
 	struct progress_snapshot snap;
 	struct progress *p;
 	unsigned fds;
@@ -138,7 +138,7 @@ int main(void)
 {
 	char dir[] = "/tmp/pcopy-test-scan-XXXXXX";
 	const uint64_t deep = DEPTH, deep_bytes = 7 * DEPTH;
-	struct pcopy_opts none = {0};
+	struct pcopy_opts none = { 0 };
 	struct progress *p;
 
 	if (!mkdtemp(dir) || chdir(dir) < 0) {

@@ -15,17 +15,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "backends/process/pool.h"
+#include "backends/process/proto.h"
+#include "backends/process/worker.h"
 #include "pcopy/clock.h"
-#include "pcopy/copy.h"
 #include "pcopy/copy.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
-#include "pcopy/util.h"
 #include "pcopy/stop.h"
-#include "backends/process/pool.h"
-#include "backends/process/worker.h"
-#include "backends/process/proto.h"
+#include "pcopy/util.h"
 
 /* The collector looks at the stop flag and the walker's partial batch this often. */
 #define POLL_MS 20
@@ -92,10 +91,9 @@ static void complete_job(struct proc_backend *pb, struct job *job, int err, bool
 	if (last) {
 		/* Failed (only cleanup left), or no worker left to take it. */
 		pthread_mutex_lock(&pb->fin_lock);
-		task->final_err = job_finish_file(&pb->fin, task->file_job, task->src_fd,
-						  task->dst_fd, &task->tmp_name, task->may_exist,
-						  atomic_load(&task->first_err),
-						  atomic_load(&task->shrunk));
+		task->final_err = job_finish_file(
+			&pb->fin, task->file_job, task->src_fd, task->dst_fd, &task->tmp_name,
+			task->may_exist, atomic_load(&task->first_err), atomic_load(&task->shrunk));
 		pthread_mutex_unlock(&pb->fin_lock);
 		job->finalized = true;
 		err = task->final_err;
@@ -293,8 +291,7 @@ static void requeue_locked(struct proc_backend *pb, struct proc_batch *list,
 static bool may_respawn(struct proc_backend *pb)
 {
 	/* A bound, so that workers dying at birth cannot loop forever. */
-	return !pb->quit && !stop_requested() &&
-	       pb->nr_respawns < 16 + 4 * pb->nr_workers;
+	return !pb->quit && !stop_requested() && pb->nr_respawns < 16 + 4 * pb->nr_workers;
 }
 
 static bool any_running_locked(const struct proc_backend *pb)
@@ -474,4 +471,3 @@ void *proc_collector_main(void *arg)
 	free(pfds);
 	return NULL;
 }
-

@@ -15,13 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pcopy/clock.h"
+#include "backends/process/pool.h"
+#include "backends/process/proto.h"
 #include "pcopy/backend.h"
+#include "pcopy/clock.h"
 #include "pcopy/copy.h"
 #include "pcopy/job.h"
 #include "pcopy/util.h"
-#include "backends/process/pool.h"
-#include "backends/process/proto.h"
 
 /* File data per batch: beyond this a batch is sent, to balance big files. */
 #define BATCH_DATA_MAX (4u << 20)
@@ -152,8 +152,8 @@ void proc_list_append(struct proc_batch **head, struct proc_batch **tail, struct
  * source of AT_FDCWD (operand roots) is the absence of one; a chunk needs
  * none (it works on the task's descriptors).
  */
-static struct proto_dir dir_record(const struct proc_batch *b, const struct dir_node *dir,
-				   int *fds, unsigned *nr)
+static struct proto_dir dir_record(const struct proc_batch *b, const struct dir_node *dir, int *fds,
+				   unsigned *nr)
 {
 	struct proto_dir d = {
 		.flags = dir->dst_fresh ? PROTO_DIR_FRESH : 0,

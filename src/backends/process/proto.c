@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "pcopy/job.h"
 #include "backends/process/proto.h"
+#include "pcopy/job.h"
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
@@ -135,8 +135,9 @@ static bool job_is_complete(const struct proto_job_view *v, const struct proto_b
 	if (r->dir >= b->nr_dirs || (r->kind == JOB_CHUNK) != task)
 		return false;
 	if (r->finish)
-		return r->kind == JOB_CHUNK && !(r->finish & ~PROTO_FINISH_ALL) && (r->finish & PROTO_FINISH) &&
-		       v->name && r->link_dir == PROTO_NO_DIR && b->dst_fd[r->dir] >= 0;
+		return r->kind == JOB_CHUNK && !(r->finish & ~PROTO_FINISH_ALL) &&
+		       (r->finish & PROTO_FINISH) && v->name && r->link_dir == PROTO_NO_DIR &&
+		       b->dst_fd[r->dir] >= 0;
 	if (r->kind == JOB_HARDLINK)
 		return v->name && v->link_name && r->link_dir < b->nr_dirs &&
 		       b->dst_fd[r->link_dir] >= 0;

@@ -14,13 +14,13 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#define PROTO_MSG_MAX   (64u << 10) /* largest message in either direction */
-#define PROTO_BATCH_MAX 64          /* jobs in one batch */
-#define PROTO_DIRS_MAX  16          /* directories one batch may span */
-#define PROTO_NAME_MAX  PATH_MAX    /* bytes of one name, its NUL included */
-#define PROTO_NO_DIR    0xffff      /* proto_job.link_dir of a job that links nothing */
+#define PROTO_MSG_MAX (64u << 10) /* largest message in either direction */
+#define PROTO_BATCH_MAX 64	  /* jobs in one batch */
+#define PROTO_DIRS_MAX 16	  /* directories one batch may span */
+#define PROTO_NAME_MAX PATH_MAX	  /* bytes of one name, its NUL included */
+#define PROTO_NO_DIR 0xffff	  /* proto_job.link_dir of a job that links nothing */
 /* Descriptors of one batch: two per directory, then a large file's two. */
-#define PROTO_FDS_MAX   (2 * PROTO_DIRS_MAX + 2)
+#define PROTO_FDS_MAX (2 * PROTO_DIRS_MAX + 2)
 
 /* The first word of every message. */
 enum proto_type {
@@ -29,8 +29,9 @@ enum proto_type {
 };
 
 #define PROTO_BATCH_RETRY (1u << 0) /* resent after a worker died: entries may exist */
-#define PROTO_BATCH_TASK  (1u << 1) /* JOB_CHUNKs: the file's source and destination
-				       descriptors come after the directories' */
+#define PROTO_BATCH_TASK                                                                           \
+	(1u << 1) /* JOB_CHUNKs: the file's source and destination                                 \
+		     descriptors come after the directories' */
 
 /*
  * A batch: this header, nr_dirs struct proto_dir, then nr_jobs jobs. The
@@ -38,16 +39,16 @@ enum proto_type {
  * then destination as its flags say, then the task's two (PROTO_BATCH_TASK).
  */
 struct proto_batch_hdr {
-	uint32_t type;    /* PROTO_BATCH */
-	uint32_t size;    /* bytes of the whole message */
+	uint32_t type;	  /* PROTO_BATCH */
+	uint32_t size;	  /* bytes of the whole message */
 	uint32_t nr_jobs; /* 1 .. PROTO_BATCH_MAX */
 	uint32_t nr_dirs; /* 1 .. PROTO_DIRS_MAX */
-	uint32_t flags;   /* PROTO_BATCH_* */
+	uint32_t flags;	  /* PROTO_BATCH_* */
 	uint32_t pad;
 };
 
-#define PROTO_DIR_SRC   (1u << 0) /* its source descriptor comes along (else AT_FDCWD) */
-#define PROTO_DIR_DST   (1u << 1) /* its destination descriptor comes along (else -1) */
+#define PROTO_DIR_SRC (1u << 0)	  /* its source descriptor comes along (else AT_FDCWD) */
+#define PROTO_DIR_DST (1u << 1)	  /* its destination descriptor comes along (else -1) */
 #define PROTO_DIR_FRESH (1u << 2) /* created by this run: no entry in the way */
 
 /* A directory the jobs of a batch are in (struct dir_node's fields they read). */
@@ -64,19 +65,19 @@ struct proto_dir {
  * name, dst name (absent when it equals name), link name (JOB_HARDLINK).
  */
 struct proto_job {
-	uint64_t id;       /* struct job's id: the parent checks it comes back */
-	uint64_t offset;   /* JOB_CHUNK: the byte range */
+	uint64_t id;	 /* struct job's id: the parent checks it comes back */
+	uint64_t offset; /* JOB_CHUNK: the byte range */
 	uint64_t length;
-	struct stat st;    /* the source's status (JOB_CHUNK: the whole file's) */
-	uint32_t kind;     /* enum job_kind */
-	uint16_t dir;      /* index of its directory in the batch */
+	struct stat st;	   /* the source's status (JOB_CHUNK: the whole file's) */
+	uint32_t kind;	   /* enum job_kind */
+	uint16_t dir;	   /* index of its directory in the batch */
 	uint16_t link_dir; /* JOB_HARDLINK: index of the directory link_name starts
 			      from, else PROTO_NO_DIR */
 	uint16_t name_len; /* bytes of each name, NUL included; 0 when absent */
 	uint16_t dst_len;
 	uint16_t link_len;
-	uint8_t follow;    /* open the source following a symlink */
-	uint8_t finish;    /* JOB_CHUNK: PROTO_FINISH_* (its file's last step) */
+	uint8_t follow; /* open the source following a symlink */
+	uint8_t finish; /* JOB_CHUNK: PROTO_FINISH_* (its file's last step) */
 };
 
 /*
@@ -85,43 +86,43 @@ struct proto_job {
  * parent's collector never waits for it. Its names are the file's; its
  * link name, if any, the temporary name of the destination.
  */
-#define PROTO_FINISH           (1u << 0)
+#define PROTO_FINISH (1u << 0)
 #define PROTO_FINISH_MAY_EXIST (1u << 1) /* the final name may have to be replaced */
-#define PROTO_FINISH_SHRUNK    (1u << 2) /* a chunk found the source shorter */
-#define PROTO_FINISH_MASKED    (1u << 3) /* created owner-only: the mode comes after the owner */
-#define PROTO_FINISH_ALL       15u
+#define PROTO_FINISH_SHRUNK (1u << 2)	 /* a chunk found the source shorter */
+#define PROTO_FINISH_MASKED (1u << 3)	 /* created owner-only: the mode comes after the owner */
+#define PROTO_FINISH_ALL 15u
 
 struct proto_results_hdr {
-	uint32_t type;       /* PROTO_RESULTS */
-	uint32_t size;       /* bytes of the whole message */
+	uint32_t type;	     /* PROTO_RESULTS */
+	uint32_t size;	     /* bytes of the whole message */
 	uint32_t nr_results; /* 0 .. PROTO_BATCH_MAX records follow */
 	uint32_t pad;
-	uint64_t bytes;      /* data bytes written since the previous message */
+	uint64_t bytes; /* data bytes written since the previous message */
 };
 
 /* The outcome of one job, in the order the worker received them. */
 struct proto_result {
 	uint64_t id;
-	int32_t err;       /* 0 or negative (errno or -PCOPY_E*) */
+	int32_t err;	   /* 0 or negative (errno or -PCOPY_E*) */
 	uint8_t published; /* the destination name now holds the entry */
 	uint8_t skipped;   /* PC_SKIPPED_* or 0 */
 	uint8_t err_dst;   /* @err happened on the destination side */
-	uint8_t how;       /* --debug: COPY_HOW_* bits */
+	uint8_t how;	   /* --debug: COPY_HOW_* bits */
 };
 
 /* A message being built in a caller's buffer. */
 struct proto_writer {
 	unsigned char *buf; /* borrowed; at least the header's size */
 	size_t cap, len;
-	uint32_t nr;        /* records (jobs or results) */
-	uint32_t nr_dirs;   /* batch: directory records */
+	uint32_t nr;	  /* records (jobs or results) */
+	uint32_t nr_dirs; /* batch: directory records */
 };
 
 /* A received batch, checked; names point into the message buffer. */
 struct proto_job_view {
 	struct proto_job rec;
-	const char *name;     /* NULL when absent (JOB_CHUNK) */
-	const char *dst_name; /* == name when the record had none */
+	const char *name;      /* NULL when absent (JOB_CHUNK) */
+	const char *dst_name;  /* == name when the record had none */
 	const char *link_name; /* NULL unless JOB_HARDLINK */
 };
 

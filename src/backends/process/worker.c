@@ -13,17 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends/process/proto.h"
+#include "backends/process/worker.h"
 #include "pcopy/clock.h"
-#include "pcopy/copy_file.h"
 #include "pcopy/copy.h"
+#include "pcopy/copy_file.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
-#include "pcopy/util.h"
 #include "pcopy/stop.h"
-#include "pcopy/copy.h"
-#include "backends/process/worker.h"
-#include "backends/process/proto.h"
+#include "pcopy/util.h"
 
 /* Where the socket lives once everything else inherited is closed. */
 #define SOCK_FD 3
@@ -33,13 +32,13 @@
 
 struct worker {
 	struct worker_ctx ctx;
-	unsigned char *in, *out;      /* message buffers, PROTO_MSG_MAX each */
-	struct proto_batch_view view; /* the batch being run */
+	unsigned char *in, *out;	      /* message buffers, PROTO_MSG_MAX each */
+	struct proto_batch_view view;	      /* the batch being run */
 	struct dir_node dirs[PROTO_DIRS_MAX]; /* its directories, around its descriptors */
-	int task_src_fd, task_dst_fd; /* JOB_CHUNK: the file's descriptors */
-	struct proto_writer results;  /* results not sent yet */
-	uint64_t bytes_sent;          /* PC_BYTES here at the last message */
-	uint64_t flushed_ns;          /* when the last message went */
+	int task_src_fd, task_dst_fd;	      /* JOB_CHUNK: the file's descriptors */
+	struct proto_writer results;	      /* results not sent yet */
+	uint64_t bytes_sent;		      /* PC_BYTES here at the last message */
+	uint64_t flushed_ns;		      /* when the last message went */
 };
 
 static void on_sigterm(int sig)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backends/uring/uring.h"
 #include "pcopy/backend.h"
 #include "pcopy/copy.h"
 #include "pcopy/copy_file.h"
@@ -19,9 +20,8 @@
 #include "pcopy/meta.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
-#include "pcopy/util.h"
 #include "pcopy/stop.h"
-#include "backends/uring/uring.h"
+#include "pcopy/util.h"
 
 /* As dest_create_tmp() opens an unnamed destination. */
 #define TMPFILE_FLAGS (O_TMPFILE | O_RDWR | O_CLOEXEC)
@@ -158,8 +158,8 @@ static bool ring_does(const struct uring_worker *u, const struct job *job)
 	return opts->reflink != REFLINK_ALWAYS;
 }
 
-static void prep_rw(struct uring_worker *u, struct io_uring_sqe *sqe, bool write, int fd,
-		    char *buf, uint32_t len, uint64_t off)
+static void prep_rw(struct uring_worker *u, struct io_uring_sqe *sqe, bool write, int fd, char *buf,
+		    uint32_t len, uint64_t off)
 {
 	if (u->fixed_bufs && write)
 		io_uring_prep_write_fixed(sqe, fd, buf, len, off, 0);

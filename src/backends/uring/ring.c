@@ -7,20 +7,20 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
-#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "backends/queue.h"
+#include "backends/uring/uring.h"
 #include "pcopy/backend.h"
 #include "pcopy/copy.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
-#include "pcopy/util.h"
 #include "pcopy/stop.h"
-#include "backends/queue.h"
-#include "backends/uring/uring.h"
+#include "pcopy/util.h"
 
 /* Jobs waiting per worker, as in the thread backend. */
 #define QUEUE_PER_WORKER 256
@@ -33,7 +33,7 @@
  * rather than 4 made a cold kernel-tree copy 6.5 s -> 4.1 s here, with no
  * change warm (bench/uring.md).
  */
-#define IOWQ_BOUNDED   4
+#define IOWQ_BOUNDED 4
 #define IOWQ_UNBOUNDED 16
 
 struct uring_backend {
@@ -105,7 +105,8 @@ static void worker_reap(struct uring_worker *u)
 	 * kernel wants completions reaped first. Anything else is a bug. */
 	if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
 		BUG("io_uring_submit_and_wait: %d", ret);
-	io_uring_for_each_cqe(&u->ring, head, cqe) {
+	io_uring_for_each_cqe(&u->ring, head, cqe)
+	{
 		ufile_complete(u, cqe->user_data, cqe_result(u, cqe->res));
 		n++;
 	}
@@ -120,7 +121,8 @@ static void worker_ring_ready(struct uring_worker *u)
 
 	/* liburing 2.3 declares io_uring_enable_rings() but does not export it. */
 	if (u->ring.flags & IORING_SETUP_R_DISABLED)
-		syscall(__NR_io_uring_register, u->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+		syscall(__NR_io_uring_register, u->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL,
+			0);
 	/* Each of these only saves work; a kernel that refuses is fine. */
 	io_uring_register_ring_fd(&u->ring);
 	io_uring_register_iowq_max_workers(&u->ring, iowq);
@@ -257,7 +259,7 @@ static void uring_destroy(struct backend *be)
 int uring_check_probe(const struct io_uring_probe *probe)
 {
 	static const int needed[] = {
-		IORING_OP_OPENAT,     IORING_OP_READ,  IORING_OP_WRITE,  IORING_OP_READ_FIXED,
+		IORING_OP_OPENAT,      IORING_OP_READ,	IORING_OP_WRITE,  IORING_OP_READ_FIXED,
 		IORING_OP_WRITE_FIXED, IORING_OP_CLOSE, IORING_OP_LINKAT,
 	};
 

@@ -13,8 +13,8 @@
 #include "engine/mpi/mpi_internal.h"
 #include "pcopy/clock.h"
 #include "pcopy/engine.h"
-#include "pcopy/util.h"
 #include "pcopy/stop.h"
+#include "pcopy/util.h"
 
 /* Counters go to rank 0 this often (its display ticks at about 4 Hz). */
 #define PROGRESS_PERIOD_NS (200u * 1000 * 1000)
@@ -230,7 +230,8 @@ int mpi_final_counts(struct mpi_ctx *m)
 		m->final_sent = true;
 		/* After the messages (MPI keeps one sender's order): rank 0 has
 		 * printed every line of ours before it prints the summary. */
-		MPI_Isend(m->progress_buf, MPI_NR_COUNTS, MPI_UINT64_T, 0, TAG_FINAL, m->ctrl, &req);
+		MPI_Isend(m->progress_buf, MPI_NR_COUNTS, MPI_UINT64_T, 0, TAG_FINAL, m->ctrl,
+			  &req);
 		return mpi_wait(m, &req);
 	}
 	while (m->nr_final < m->size - 1) {

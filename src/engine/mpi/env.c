@@ -23,7 +23,8 @@ static int env_number(const char *const *names)
 
 int mpi_launcher_rank(void)
 {
-	static const char *const names[] = { "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", NULL };
+	static const char *const names[] = { "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK",
+					     NULL };
 
 	return env_number(names);
 }

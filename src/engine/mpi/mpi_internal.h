@@ -29,8 +29,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "pcopy/progress.h"
 #include "engine/walk_internal.h"
+#include "pcopy/progress.h"
 
 /* Message tags: on the work communicator (walk) and the control one. */
 enum mpi_tag {
@@ -68,9 +68,9 @@ void wire_release(struct wire *w);
 
 /* A directory to list: a work item of the walk. */
 struct mpi_item {
-	uint32_t root;  /* index in mpi_ctx.roots */
+	uint32_t root;	/* index in mpi_ctx.roots */
 	uint32_t flags; /* ITEM_* */
-	char rel[];     /* path below the root's top, "" for the top itself */
+	char rel[];	/* path below the root's top, "" for the top itself */
 };
 
 #define ITEM_FRESH 1u /* its destination was just created: nothing to check */
@@ -78,19 +78,19 @@ struct mpi_item {
 
 /* One source operand's top directory, as every rank opens it. */
 struct mpi_root {
-	char *src_path;     /* the operand as given (relative to the cwd) */
-	char *dst_parent;   /* the directory the copy goes into */
-	char *dst_name;     /* the copy's name in it */
-	uint64_t src_ino;   /* to check that every rank opened the same ones */
+	char *src_path;	  /* the operand as given (relative to the cwd) */
+	char *dst_parent; /* the directory the copy goes into */
+	char *dst_name;	  /* the copy's name in it */
+	uint64_t src_ino; /* to check that every rank opened the same ones */
 	uint64_t dst_ino;
-	uint64_t dev;       /* -x: the operand's file system (rank 0's view) */
-	bool follow;        /* the operand was reached through a symlink (-H) */
-	bool fresh;         /* rank 0 created the destination */
-	bool multi_writer;  /* several ranks may write one file (see mpi_plan.c) */
-	struct dir_node *top;    /* this rank's node for it, or NULL */
+	uint64_t dev;		 /* -x: the operand's file system (rank 0's view) */
+	bool follow;		 /* the operand was reached through a symlink (-H) */
+	bool fresh;		 /* rank 0 created the destination */
+	bool multi_writer;	 /* several ranks may write one file (see mpi_plan.c) */
+	struct dir_node *top;	 /* this rank's node for it, or NULL */
 	struct dir_node *parent; /* the pseudo-directory holding it here */
-	bool failed;        /* could not be opened on this rank */
-	bool parent_named;  /* messages name the parent (the DEST had a directory part) */
+	bool failed;		 /* could not be opened on this rank */
+	bool parent_named;	 /* messages name the parent (the DEST had a directory part) */
 };
 
 /* A directory whose metadata this rank applies once all data is written. */
@@ -101,7 +101,7 @@ struct mpi_dir {
 	uid_t new_uid;
 	gid_t new_gid;
 	struct stat st;
-	char *rel;      /* path below the top ("" for the top) */
+	char *rel; /* path below the top ("" for the top) */
 };
 
 struct mpi_ctx {
@@ -116,19 +116,19 @@ struct mpi_ctx {
 
 	struct mpi_root *roots;
 	uint32_t nr_roots;
-	bool one_node;   /* every rank runs on this machine (one kernel, one cache) */
+	bool one_node;	 /* every rank runs on this machine (one kernel, one cache) */
 	char run_id[20]; /* hex, the same on every rank: named temporaries */
 
 	/* The walk (mpi_walk.c). */
-	struct wire outbox;    /* items found here, not yet sent to rank 0 */
+	struct wire outbox;	 /* items found here, not yet sent to rank 0 */
 	struct mpi_item **stack; /* rank 0: the directories to hand out */
 	size_t nr_stack, alloc_stack;
-	bool *waiting;         /* rank 0: ranks waiting for work */
+	bool *waiting; /* rank 0: ranks waiting for work */
 	int nr_waiting;
 
 	/* Entries kept for after the walk (mpi_plan.c). */
-	struct wire links;     /* nlink > 1: to their home rank */
-	struct wire large;     /* above --chunk-size */
+	struct wire links; /* nlink > 1: to their home rank */
+	struct wire large; /* above --chunk-size */
 
 	/* Directories whose metadata waits (engine hook; any thread). */
 	pthread_mutex_t dirs_lock;
@@ -137,19 +137,22 @@ struct mpi_ctx {
 
 	/* Forwarding to rank 0 (mpi_comm.c). */
 	pthread_mutex_t msg_lock;
-	struct wire msgs;      /* ranks > 0: lines waiting to be sent */
+	struct wire msgs; /* ranks > 0: lines waiting to be sent */
 	uint64_t last_progress_ns;
 	MPI_Request progress_req;
 	uint64_t progress_buf[MPI_NR_COUNTS];
-	uint64_t *remote;      /* rank 0: size x MPI_NR_COUNTS, the latest of each */
-	bool final_sent;       /* ranks > 0: no counters after TAG_FINAL */
-	bool *final_seen;      /* rank 0: who sent TAG_FINAL */
+	uint64_t *remote; /* rank 0: size x MPI_NR_COUNTS, the latest of each */
+	bool final_sent;  /* ranks > 0: no counters after TAG_FINAL */
+	bool *final_seen; /* rank 0: who sent TAG_FINAL */
 	int nr_final;
 
 	/* Named temporaries this rank created for files written by several
 	 * ranks: removed on SIGINT/SIGTERM (mpi_plan.c). */
 	pthread_mutex_t temps_lock;
-	struct mpi_temp { int dirfd; char *name; } *temps;
+	struct mpi_temp {
+		int dirfd;
+		char *name;
+	} * temps;
 	size_t nr_temps, alloc_temps;
 };
 

@@ -31,22 +31,22 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pcopy/copy.h"
 #include "engine/mpi/mpi_internal.h"
 #include "pcopy/backend.h"
+#include "pcopy/copy.h"
 #include "pcopy/engine.h"
 #include "pcopy/job.h"
 #include "pcopy/meta.h"
 #include "pcopy/report.h"
-#include "pcopy/util.h"
 #include "pcopy/stop.h"
+#include "pcopy/util.h"
 
 /* An entry kept by the walk (see keep_entry in mpi_walk.c). */
 struct entry {
 	uint32_t root;
 	uint32_t flags; /* large files: may_exist */
 	struct stat st;
-	const char *rel;  /* points into the received buffer */
+	const char *rel; /* points into the received buffer */
 	const char *name;
 };
 
@@ -267,13 +267,13 @@ static int rank_of_chunk(uint64_t c, uint64_t chunks, int size)
 
 /* Per-file bookkeeping of a file split between ranks, on this rank. */
 struct shared_file {
-	size_t index;        /* in the entry list */
-	struct job *job;     /* its JOB_FILE here (holds the directory) */
+	size_t index;	 /* in the entry list */
+	struct job *job; /* its JOB_FILE here (holds the directory) */
 	struct file_task *task;
 	int src_fd, dst_fd;
-	char *tmp_name;      /* owner: the temporary, to publish or remove */
-	int temp_slot;       /* owner: its index in mpi_ctx.temps */
-	mode_t mode;         /* owner: the mode it is to have */
+	char *tmp_name; /* owner: the temporary, to publish or remove */
+	int temp_slot;	/* owner: its index in mpi_ctx.temps */
+	mode_t mode;	/* owner: the mode it is to have */
 };
 
 static atomic_uint shared_pending; /* local parts of split files still being written */
@@ -336,8 +336,9 @@ static int create_shared(struct mpi_ctx *m, struct shared_file *f, const struct 
 	/* The mode a single-node copy creates, writable for the other ranks
 	 * and closed to group and others until the owner publishes it. */
 	f->mode = meta_create_mode(m->opts, &e->st);
-	f->dst_fd = openat(dir->dst_dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			   (f->mode & S_IRWXU) | S_IRUSR | S_IWUSR);
+	f->dst_fd =
+		openat(dir->dst_dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		       (f->mode & S_IRWXU) | S_IRUSR | S_IWUSR);
 	if (f->dst_fd < 0)
 		return neg_errno();
 	f->temp_slot = register_temp(m, dir->dst_dirfd, name);
@@ -408,11 +409,11 @@ static int open_part(struct mpi_ctx *m, struct shared_file *f, const struct entr
  * which part, and the per-file results that the ranks agree on.
  */
 struct large_run {
-	struct wire all;            /* the gathered entries' bytes; owned */
-	struct entry *v;            /* the large files of every rank; owned */
+	struct wire all; /* the gathered entries' bytes; owned */
+	struct entry *v; /* the large files of every rank; owned */
 	size_t n;
-	struct part *parts;         /* n of them: this rank's share of each; owned */
-	struct shared_file *files;  /* the files split over several ranks; owned */
+	struct part *parts;	   /* n of them: this rank's share of each; owned */
+	struct shared_file *files; /* the files split over several ranks; owned */
 	size_t nr_shared;
 	/*
 	 * Per shared file, this rank's value and the value reduced over all
@@ -467,7 +468,9 @@ static void plan_split(struct mpi_ctx *m, struct large_run *lr, uint64_t *load)
 			to = to - at < nc ? to - at : nc;
 			p->offset = from * chunk;
 			/* A rank of the range may have no chunk (more ranks than chunks). */
-			p->length = to <= from ? 0 : (to * chunk < size ? to * chunk : size) - p->offset;
+			p->length = to <= from
+					    ? 0
+					    : (to * chunk < size ? to * chunk : size) - p->offset;
 		}
 		load[p->first_rank] += size;
 		at += nc;
@@ -714,13 +717,13 @@ int mpi_apply_dir_meta(struct mpi_ctx *m)
 		if (src_fd < 0 || dst_fd < 0)
 			err = dst_fd < 0 ? dst_fd : src_fd;
 		else
-			err = meta_apply_fd(m->opts, &x, dst_fd, src_fd, &d->st, d->new_uid, d->new_gid,
-					    d->fresh);
+			err = meta_apply_fd(m->opts, &x, dst_fd, src_fd, &d->st, d->new_uid,
+					    d->new_gid, d->fresh);
 		if (!err && m->opts->fsync && fsync(dst_fd) < 0)
 			err = neg_errno();
 		if (err) {
-			char *path = *d->rel ? dir_dst_path(top, d->rel) : dir_dst_path(top->parent,
-										    top->dst_name);
+			char *path = *d->rel ? dir_dst_path(top, d->rel)
+					     : dir_dst_path(top->parent, top->dst_name);
 
 			report_error(m->progress, path, err);
 			free(path);

@@ -19,9 +19,9 @@
 #include "pcopy/mpi.h"
 #include "pcopy/options.h"
 #include "pcopy/progress.h"
+#include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
-#include "pcopy/stop.h"
 
 /* Does every rank of the job run on this machine (one kernel)? */
 static bool on_one_node(void)
@@ -86,7 +86,8 @@ static void make_run_id(struct mpi_ctx *m)
 	if (m->rank == 0 && getrandom(&id, sizeof(id), 0) != sizeof(id))
 		id = (uint64_t)getpid() << 20 ^ clock_now_ns();
 	MPI_Bcast(&id, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-	snprintf(m->run_id, sizeof(m->run_id), "%012llx", (unsigned long long)(id & 0xffffffffffffull));
+	snprintf(m->run_id, sizeof(m->run_id), "%012llx",
+		 (unsigned long long)(id & 0xffffffffffffull));
 }
 
 int mpi_run(const struct pcopy_opts *opts)

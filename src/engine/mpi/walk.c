@@ -23,13 +23,13 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "pcopy/copy.h"
 #include "engine/mpi/mpi_internal.h"
+#include "pcopy/copy.h"
 #include "pcopy/engine.h"
 #include "pcopy/job.h"
 #include "pcopy/report.h"
-#include "pcopy/util.h"
 #include "pcopy/stop.h"
+#include "pcopy/util.h"
 
 /* Items per TAG_WORK message, at most. */
 #define MAX_BATCH 16
@@ -328,12 +328,14 @@ static void on_subdir(struct walker *wk, struct dir_node *dir, const char *name,
 
 	if (mkdirat(dir->dst_dirfd, name, 0700) == 0) {
 		flags |= ITEM_FRESH;
-	} else if (errno != EEXIST || fstatat(dir->dst_dirfd, name, &dst, AT_SYMLINK_NOFOLLOW) < 0 ||
+	} else if (errno != EEXIST ||
+		   fstatat(dir->dst_dirfd, name, &dst, AT_SYMLINK_NOFOLLOW) < 0 ||
 		   !S_ISDIR(dst.st_mode)) {
 		/* A file or a symlink in the way: never write through it. */
 		char *path = dir_dst_path(dir, name);
 
-		report_error(m->progress, path, errno == EEXIST ? -PCOPY_EOVERWRITE_NONDIR : neg_errno());
+		report_error(m->progress, path,
+			     errno == EEXIST ? -PCOPY_EOVERWRITE_NONDIR : neg_errno());
 		free(path);
 		return;
 	}
