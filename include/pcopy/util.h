@@ -26,6 +26,12 @@ void close_quietly(int fd);
 int neg_errno(void);
 
 /*
+ * "@dir/@name" in a new string (caller frees); just the other one when
+ * either is empty. The one way to join relative paths.
+ */
+char *path_join(const char *dir, const char *name);
+
+/*
  * The name messages start with: the command's name as invoked (argv[0]'s
  * last component, as coreutils' program_name), so that pcopy installed or
  * linked as cp says "cp:", like the program it stands in for.

@@ -102,11 +102,6 @@ static bool delete_protected(const struct delete_ctx *d, const char *rel, const 
 	       exclude_match(d->excludes, rel, name, is_dir);
 }
 
-static char *delete_join(const char *a, const char *b)
-{
-	return *a ? xasprintf("%s/%s", a, b) : xstrdup(b);
-}
-
 static int delete_entry(struct delete_ctx *d, int dfd, const char *name, bool is_dir,
 			const char *path, const char *rel);
 
@@ -134,8 +129,8 @@ static int delete_contents(struct delete_ctx *d, int dfd, const char *name, cons
 		report_error(d->progress, path, err);
 	for (size_t i = 0; i < l.nr && !err && !stop_requested(); i++) {
 		bool sub_dir = delete_is_dir(dirfd(dirp), l.names[i], l.types[i]);
-		char *sub_path = xasprintf("%s/%s", path, l.names[i]);
-		char *sub_rel = delete_join(rel, l.names[i]);
+		char *sub_path = path_join(path, l.names[i]);
+		char *sub_rel = path_join(rel, l.names[i]);
 
 		if (!delete_protected(d, sub_rel, l.names[i], sub_dir))
 			delete_entry(d, dirfd(dirp), l.names[i], sub_dir, sub_path, sub_rel);
@@ -187,7 +182,7 @@ static char *delete_rel_dir(const struct dir_node *dir)
 	char *rel = xstrdup(""), *next;
 
 	for (const struct dir_node *x = dir; x->parent && !x->parent->is_root; x = x->parent) {
-		next = *rel ? xasprintf("%s/%s", x->dst_name, rel) : xstrdup(x->dst_name);
+		next = path_join(x->dst_name, rel);
 		free(rel);
 		rel = next;
 	}
@@ -216,7 +211,7 @@ static void delete_missing(struct delete_ctx *d, struct dir_node *dir, int dfd,
 	for (size_t i = 0; i < l->nr && !stop_requested() && !delete_blocked(d); i++) {
 		const char *name = l->names[i];
 		bool is_dir = delete_is_dir(dfd, name, l->types[i]);
-		char *rel = delete_join(rel_dir, name);
+		char *rel = path_join(rel_dir, name);
 		bool excluded = d->excludes && exclude_match(d->excludes, rel, name, is_dir);
 
 		/* Kept: excluded (unless --delete-excluded), or in the source. */
@@ -226,7 +221,7 @@ static void delete_missing(struct delete_ctx *d, struct dir_node *dir, int dfd,
 			free(rel);
 			continue;
 		}
-		char *path = xasprintf("%s/%s", dir_path, name);
+		char *path = path_join(dir_path, name);
 
 		delete_entry(d, dfd, name, is_dir, path, rel);
 		free(path);

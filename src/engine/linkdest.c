@@ -76,7 +76,7 @@ static int linkdest_fd(struct linkdest *ld, size_t i)
 	if (ld->opened[i])
 		return ld->fds[i];
 	ld->opened[i] = true;
-	path = dir[0] == '/' ? xstrdup(dir) : xasprintf("%s/%s", ld->opts->dest, dir);
+	path = dir[0] == '/' ? xstrdup(dir) : path_join(ld->opts->dest, dir);
 	ld->fds[i] = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (ld->fds[i] < 0)
 		progress_message(ld->progress, path, "--link-dest arg does not exist", neg_errno());
@@ -96,7 +96,7 @@ static char *linkdest_rel(const struct linkdest *ld, const struct job *job)
 	for (const struct dir_node *d = job->dir; d && !d->is_root; d = d->parent) {
 		if (!ld->into_dir && d->parent && d->parent->is_root)
 			break; /* the top is DEST itself */
-		next = xasprintf("%s/%s", d->dst_name, rel);
+		next = path_join(d->dst_name, rel);
 		free(rel);
 		rel = next;
 	}

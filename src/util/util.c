@@ -9,6 +9,15 @@
 
 #include "pcopy/util.h"
 
+char *path_join(const char *dir, const char *name)
+{
+	if (!*dir)
+		return xstrdup(name);
+	if (!*name)
+		return xstrdup(dir);
+	return xasprintf("%s/%s", dir, name);
+}
+
 const char *prog_name(void)
 {
 	/* glibc sets it from argv[0] before main(). */

@@ -186,8 +186,6 @@ struct dir_node *mpi_open_dir(struct mpi_ctx *m, uint32_t root, const char *rel)
 int mpi_open_beneath(int dirfd, const char *rel);
 /* The engine's directory-metadata hook: keep @dir for the last phase. */
 void mpi_keep_dir(void *ctx, struct dir_node *dir);
-/* "rel/name", or "name" when @rel is empty; caller frees. */
-char *mpi_join(const char *rel, const char *name);
 /* @dir's path below its root's top; caller frees. */
 char *mpi_rel_of(const struct dir_node *dir);
 /* Release every rank's roots. */

@@ -37,11 +37,6 @@
 /* Paths longer than this are opened in several steps (PATH_MAX is 4096). */
 #define OPEN_STEP 3072
 
-char *mpi_join(const char *rel, const char *name)
-{
-	return *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
-}
-
 char *mpi_rel_of(const struct dir_node *dir)
 {
 	/* Tops hang from a pseudo-directory; other nodes carry their whole
@@ -350,7 +345,7 @@ static void on_subdir(struct walker *wk, struct dir_node *dir, const char *name,
 	if (m->opts->one_file_system && st->st_dev != wk->root_dev)
 		flags |= ITEM_EMPTY;
 	dir_rel = mpi_rel_of(dir);
-	rel = mpi_join(dir_rel, name);
+	rel = path_join(dir_rel, name);
 	found_dir(m, dir->root_index, flags, rel);
 	free(rel);
 	free(dir_rel);
