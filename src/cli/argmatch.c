@@ -48,18 +48,22 @@ unsigned argmatch_len(const char *context, const char *arg, size_t len, const st
 		      int status)
 {
 	long i = argmatch_find(arg, len, words);
-	char *bad;
+	char *bad, *quoted;
 
 	if (i >= 0)
 		return words[i].value;
 	bad = xmalloc(len + 1);
 	memcpy(bad, arg, len);
 	bad[len] = '\0';
+	quoted = quote_name(bad, true);
 	fflush(stdout);
 	fprintf(stderr, "%s: %s argument %s for '%s'\n", prog_name(),
-		i == -2 ? "ambiguous" : "invalid", quote_name(bad, true), context);
+		i == -2 ? "ambiguous" : "invalid", quoted, context);
 	argmatch_valid(words);
 	usage_hint();
+	/* Freed before exit: LeakSanitizer checks the exit path too. */
+	free(quoted);
+	free(bad);
 	exit(status);
 }
 
@@ -125,10 +129,13 @@ void argmatch_cp_abbreviations(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		const char *arg = argv[i], *cp_name = NULL;
-		size_t len = strcspn(arg + 2, "=");
+		size_t len;
 		char *full;
 
-		if (strncmp(arg, "--", 2) || !len)
+		if (strncmp(arg, "--", 2))
+			continue; /* not a long option: arg + 2 may be past its end */
+		len = strcspn(arg + 2, "=");
+		if (!len)
 			continue;
 		if (count_prefixed(arg + 2, len, cp_long_options, &cp_name) != 1 ||
 		    strlen(cp_name) == len)
