@@ -29,7 +29,7 @@ setup() {
 corrupted_run() {
 	local mode=$1
 	shift
-	run --separate-stderr env LD_PRELOAD="$FAULT_SHIM" \
+	run --separate-stderr env LD_PRELOAD="$FAULT_SHIM" ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
 		PCOPY_FAULT_CORRUPT_"$mode"=/dst/d/ \
 		"$PCOPY" -B "$PCOPY_BACKEND" --verify "$@" src dst
 }
@@ -46,7 +46,7 @@ detected() {
 
 @test "the shim's write corruption is real: without --verify the damaged copy goes unnoticed" {
 	[ "$PCOPY_BACKEND" != uring ] || skip "io_uring writes are out of the shim's reach"
-	run env LD_PRELOAD="$FAULT_SHIM" PCOPY_FAULT_CORRUPT_WRITE=/dst/d/ \
+	run env LD_PRELOAD="$FAULT_SHIM" ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 PCOPY_FAULT_CORRUPT_WRITE=/dst/d/ \
 		"$PCOPY" -B "$PCOPY_BACKEND" src dst
 	assert_status 0
 	! cmp -s src/d/big dst/d/big
