@@ -202,7 +202,7 @@ cross_dirs() {
 # (whose LINKAT bypasses it) use the temporary-name path.
 race_env() {
 	[ -n "${RACE_SHIM:-}" ] || skip "needs RACE_SHIM (tests/helpers/race_shim.c)"
-	env=(LD_PRELOAD="$RACE_SHIM")
+	env=(LD_PRELOAD="$RACE_SHIM" ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0)
 	[ "$PCOPY_BACKEND" != uring ] || env+=(PCOPY_NO_TMPFILE=1)
 }
 
