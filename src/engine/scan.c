@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -418,19 +417,6 @@ static void scan_top(struct scan *s)
 	}
 }
 
-/* The last component of @path without trailing slashes; caller frees. */
-static char *scan_base_name(const char *path)
-{
-	char *copy = xstrdup(path), *out;
-	size_t len = strlen(copy);
-
-	while (len > 1 && copy[len - 1] == '/')
-		copy[--len] = '\0';
-	out = xstrdup(basename(copy));
-	free(copy);
-	return out;
-}
-
 /* One source operand, with cp's -H/-L rule for it (walk_operand()). */
 static void scan_operand(struct scan *s, const char *src)
 {
@@ -442,7 +428,7 @@ static void scan_operand(struct scan *s, const char *src)
 	if (scan_statx(AT_FDCWD, src, follow, &stx))
 		return;
 	if (!S_ISDIR(stx.stx_mode)) {
-		char *base = scan_base_name(src);
+		char *base = path_base(src);
 
 		if (S_ISREG(stx.stx_mode) && !scan_excluded(s, base, false))
 			scan_count_file(s, &stx, false);

@@ -49,19 +49,6 @@ static bool contains_dir(int dirfd, const struct stat *st)
 	return found;
 }
 
-/* The last component of @path without trailing slashes; caller frees. */
-static char *base_name(const char *path)
-{
-	char *copy = xstrdup(path), *out;
-	size_t len = strlen(copy);
-
-	while (len > 1 && copy[len - 1] == '/')
-		copy[--len] = '\0';
-	out = xstrdup(basename(copy));
-	free(copy);
-	return out;
-}
-
 /* @path without its last component and trailing slashes; caller frees. */
 static char *dir_name(const char *path)
 {
@@ -259,7 +246,7 @@ void walk_operand(struct walker *wk, struct dir_node *root, const char *src, con
 		return;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		char *base = base_name(src);
+		char *base = path_base(src);
 		bool excluded = wk->excludes && walk_is_excluded(wk, root, base, false);
 
 		free(base);
@@ -364,7 +351,7 @@ void walk_operands(struct walker *wk)
 		root = make_root(wk, opts->dest, display);
 		free(display);
 		for (size_t i = 0; root && i < opts->nr_sources && !stop_requested(); i++) {
-			char *name = base_name(opts->sources[i]);
+			char *name = path_base(opts->sources[i]);
 
 			if (opts->parents)
 				walk_parents_operand(wk, root, opts->sources[i]);
@@ -375,7 +362,7 @@ void walk_operands(struct walker *wk)
 		}
 		made_free(&made);
 	} else {
-		char *parent = dir_name(opts->dest), *name = base_name(opts->dest);
+		char *parent = dir_name(opts->dest), *name = path_base(opts->dest);
 		bool has_dir = strchr(opts->dest, '/') != NULL;
 
 		root = make_root(wk, parent, has_dir ? parent : NULL);

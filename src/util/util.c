@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Allocation that dies on out-of-memory, fatal errors, fd helpers. */
 #include <errno.h>
+#include <libgen.h> /* POSIX basename(): "/" stays "/" */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,18 @@ char *path_join(const char *dir, const char *name)
 	if (!*name)
 		return xstrdup(dir);
 	return xasprintf("%s/%s", dir, name);
+}
+
+char *path_base(const char *path)
+{
+	char *copy = xstrdup(path), *out;
+	size_t len = strlen(copy);
+
+	while (len > 1 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	out = xstrdup(basename(copy));
+	free(copy);
+	return out;
 }
 
 const char *prog_name(void)
