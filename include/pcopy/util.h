@@ -31,6 +31,9 @@ int neg_errno(void);
  */
 char *path_join(const char *dir, const char *name);
 
+/* The last component of @path, trailing slashes ignored; caller frees. */
+char *path_base(const char *path);
+
 /*
  * The name messages start with: the command's name as invoked (argv[0]'s
  * last component, as coreutils' program_name), so that pcopy installed or
