@@ -104,6 +104,7 @@ struct pcopy_opts {
 	bool debug;			/* --debug: the copy method of each file */
 	bool one_file_system;		/* -x: do not descend into other mounts */
 	bool no_target_dir;		/* -T: treat DEST as a normal file */
+	bool omit_dirs;			/* invoked as cp without -r/-R/-a: skip directories */
 	const char *target_dir;		/* -t DIR, or NULL; borrowed from argv */
 	enum reflink_mode reflink;	/* --reflink */
 	enum sparse_mode sparse;	/* --sparse */

@@ -16,6 +16,7 @@
 
 #include "cli/argmatch.h"
 #include "cli/cli_backup.h"
+#include "cli/cli_cp.h"
 #include "config.h"
 #include "pcopy/cli.h"
 #include "pcopy/options.h"
@@ -190,6 +191,7 @@ struct cli_state {
 	bool require_context;	     /* --preserve=context given explicitly */
 	bool set_context;	     /* -Z or --context */
 	bool deref_set;		     /* -a, -d, -P, -H or -L given */
+	bool recursive;		     /* -a, -r or -R given (cp personality) */
 	const char *context;	     /* --context=CTX */
 };
 
@@ -458,7 +460,7 @@ static error_t parse_switch(int key, struct pcopy_opts *o)
 		break;
 	case 'r':
 	case 'R':
-		break; /* cp compatibility: directories are always copied recursively */
+		break; /* directories are always copied recursively (but see cli_cp.c) */
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -588,6 +590,7 @@ static void check_cp_options(struct cli_state *cs)
 	/* cp -l follows symlinks unless told otherwise, even with -R. */
 	if (o->hard_link && !cs->deref_set)
 		o->deref = DEREF_ALWAYS;
+	cli_cp_personality(o, cs->recursive, cs->deref_set);
 	o->backup = backup_type(cs);
 	o->backup_suffix = backup_suffix(o->backup_suffix);
 	o->no_clobber = cs->inter == INTER_ALWAYS_NO || cs->inter == INTER_SKIP;
@@ -629,7 +632,7 @@ static void refuse_unsupported(const struct pcopy_opts *o)
  * symlinks as cp does, so that the mistake is a usage error before anything
  * is written (SPEC section 8).
  */
-static void require_directory(const char *path)
+static void require_directory(const char *path, bool dash_t)
 {
 	struct stat st;
 	int err = stat(path, &st) ? errno : 0; /* before q() may change errno */
@@ -637,7 +640,7 @@ static void require_directory(const char *path)
 	if (err == ENOENT || err == ENOTDIR || (!err && !S_ISDIR(st.st_mode)))
 		usage_error("target %s is not a directory", q(path));
 	if (err)
-		usage_error("target %s: %s", q(path), strerror(err));
+		cli_cp_target_error(path, err, dash_t);
 }
 
 static bool is_directory(const char *path)
@@ -666,11 +669,11 @@ static void set_operands(struct cli_state *cs)
 	if (o->parents && !o->target_dir && n == 2 && !is_directory(cs->operands[1]))
 		usage_exit(EXIT_CP_USAGE, "with --parents, the destination must be a directory");
 	if (o->target_dir) {
-		require_directory(o->target_dir);
+		require_directory(o->target_dir, true);
 		o->dest = o->target_dir;
 	} else {
 		if (n > 2)
-			require_directory(cs->operands[n - 1]);
+			require_directory(cs->operands[n - 1], false);
 		o->dest = cs->operands[--n];
 	}
 	/* As cp: only sources copied into a directory lose their slashes. */
@@ -721,6 +724,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	}
 	if (key > 0 && key < 256 && strchr("adPHL", key))
 		cs->deref_set = true;
+	cs->recursive |= key == 'a' || key == 'r' || key == 'R';
 	if (parse_switch(key, o) == 0 || parse_overwrite(key, arg, cs) == 0)
 		return 0;
 	return parse_valued(key, arg, o);

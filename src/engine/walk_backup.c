@@ -122,30 +122,13 @@ bool walk_prepare_dest(struct walker *wk, struct dir_node *dir, const char *name
 		return true;
 	if (o->backup != BACKUP_NONE)
 		return walk_backup_one(wk, dir, name, dst_name, st);
-	if (dst.st_dev == st->st_dev && dst.st_ino == st->st_ino)
-		return true; /* "are the same file", from the copy */
+	/* The same file: walk_same.c has let it through (another link of it). */
 	if (unlinkat(dir->dst_dirfd, dst_name, 0) == 0 || errno == ENOENT)
 		return true;
 	path = dir_dst_path(dir, dst_name);
 	walk_backup_fail(wk, "cannot remove", path, neg_errno());
 	free(path);
 	return false;
-}
-
-/* Is the destination @dst_name of @root the very directory entry @src names? */
-static bool walk_backup_same_entry(struct dir_node *root, const char *src, const char *dst_name)
-{
-	char *copy = xstrdup(src), *base = xstrdup(basename(copy));
-	struct stat a, b;
-	bool same;
-
-	free(copy);
-	copy = xstrdup(src);
-	same = !strcmp(base, dst_name) && stat(dirname(copy), &a) == 0 &&
-	       fstat(root->dst_dirfd, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-	free(copy);
-	free(base);
-	return same;
 }
 
 /* "pcopy: @before'SRC'@middle'DST'@after", as cp words its two-name errors. */
@@ -178,45 +161,4 @@ void walk_report_into_self(struct walker *wk, struct dir_node *root, const char 
 {
 	walk_report_pair(wk, root, src, dst_name, "cannot copy a directory, ", ", into itself, ",
 			 "", -PCOPY_EINTO_SELF);
-}
-
-int walk_backup_same_file(struct walker *wk, struct dir_node *root, const char *src,
-			  const char *dst_name, const struct stat *st, char **backup_src)
-{
-	const struct pcopy_opts *o = wk->opts;
-	size_t len = strlen(src), dlen = strlen(dst_name);
-	char *dst_path, *made = NULL;
-	struct stat lst;
-	bool same_name;
-	int err;
-
-	*backup_src = NULL;
-	if (o->hard_link)
-		return 1; /* cp -l: already linked, nothing to do */
-	/* A symlink to the source is removed or replaced, not followed (as cp). */
-	if ((o->remove_destination || o->symbolic_link) &&
-	    fstatat(root->dst_dirfd, dst_name, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISLNK(lst.st_mode))
-		return 1;
-	if (o->backup == BACKUP_NONE)
-		return 0;
-	if (!walk_backup_same_entry(root, src, dst_name))
-		return 1; /* another link to the same inode: backed up, then replaced */
-	dst_path = dir_dst_path(root, dst_name);
-	same_name = !strcmp(src, dst_path) && len >= dlen && !strcmp(src + len - dlen, dst_name);
-	free(dst_path);
-	/* cp's special case: "cp --force --backup F F" backs F up and copies it back. */
-	if (!same_name || !o->force || !S_ISREG(st->st_mode))
-		return 0;
-	err = backup_make(root->dst_dirfd, dst_name, o->backup, o->backup_suffix, &made);
-	if (err) {
-		walk_backup_fail(wk, "cannot backup", src, err);
-		return -1;
-	}
-	/* The source is now the backup, in the same directory. */
-	*backup_src = xmalloc(len - dlen + strlen(made) + 1);
-	memcpy(*backup_src, src, len - dlen);
-	strcpy(*backup_src + len - dlen, made);
-	free(made);
-	return 1;
 }

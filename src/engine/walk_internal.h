@@ -119,18 +119,19 @@ bool walk_prompt_overwrite(struct walker *wk, struct dir_node *dir, const char *
 bool walk_prepare_dest(struct walker *wk, struct dir_node *dir, const char *name,
 		       const char *dst_name, const struct stat *st);
 /*
- * An operand that is its own destination (same inode): 0 when that is
- * cp's "are the same file" error, -1 when an error was reported, 1 to copy,
- * from the backup in *backup_src (malloc'd) when it is not NULL.
+ * walk_same.c: a non-directory operand @src (@st) onto an existing
+ * @dst_name that may be the same file, with cp's rules (same_file_ok()).
+ * 0 to copy @src, or *@backup_src (set, caller frees: cp -f -b F F);
+ * 1 when there is nothing to do; -1 when an error was reported.
  */
+int walk_same_check(struct walker *wk, struct dir_node *root, const char *src,
+		    const char *dst_name, const struct stat *st, char **backup_src);
 /* cp's "'SRC' and 'DST' are the same file", "cannot copy a directory, 'SRC',
  * into itself, 'DST'" for an operand. */
 void walk_report_same_file(struct walker *wk, struct dir_node *root, const char *src,
 			   const char *dst_name);
 void walk_report_into_self(struct walker *wk, struct dir_node *root, const char *src,
 			   const char *dst_name);
-int walk_backup_same_file(struct walker *wk, struct dir_node *root, const char *src,
-			  const char *dst_name, const struct stat *st, char **backup_src);
 
 /* walk_link.c: -l and -s. True when the entry was linked (or failed, reported). */
 bool walk_link_entry(struct walker *wk, struct dir_node *dir, const char *name,

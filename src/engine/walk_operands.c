@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -67,9 +68,10 @@ static char *dir_name(const char *path)
  * directory the copies go into. @display is how messages name it (NULL
  * when the destination operand had no directory part).
  */
-static struct dir_node *make_root(struct walker *wk, const char *path, const char *display)
+static struct dir_node *make_root_at(struct walker *wk, int dirfd, const char *path,
+				     const char *display, int src_dirfd)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dir_node *root;
 
 	if (fd < 0) {
@@ -78,11 +80,16 @@ static struct dir_node *make_root(struct walker *wk, const char *path, const cha
 	}
 	root = walk_dir_new(wk, NULL);
 	root->is_root = true;
-	root->src_dirfd = AT_FDCWD;
+	root->src_dirfd = src_dirfd;
 	root->dst_dirfd = fd;
 	root->dst_name = display ? xstrdup(display) : NULL;
 	walk_note_dst_dir(wk, root);
 	return root;
+}
+
+static struct dir_node *make_root(struct walker *wk, const char *path, const char *display)
+{
+	return make_root_at(wk, AT_FDCWD, path, display, AT_FDCWD);
 }
 
 /*
@@ -194,28 +201,112 @@ static bool just_created(struct walker *wk, struct dir_node *root, struct made_s
 	return true;
 }
 
-/*
- * Would copying @src (stat @st) onto @dst_name destroy what it copies?
- * Either both are one file, or @src is a symlink (not followed) to the
- * file @dst_name is: copied over it, the link would point at itself and the
- * data would be gone. cp calls both "the same file".
- */
-static bool same_as_dest(struct dir_node *root, const char *src, const char *dst_name,
-			 const struct stat *st, bool follow)
+/* The target of symlink @name in @dirfd, or NULL (errno set); caller frees. */
+static char *read_link(int dirfd, const char *name)
 {
-	struct stat dst, target;
+	char *buf = xmalloc(PATH_MAX);
+	ssize_t n = readlinkat(dirfd, name, buf, PATH_MAX);
 
-	if (fstatat(root->dst_dirfd, dst_name, &dst, 0) < 0)
+	if (n < 0 || n >= PATH_MAX) {
+		if (n >= PATH_MAX)
+			errno = ENAMETOOLONG;
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * POSIXLY_CORRECT: cp opens a dangling DEST symlink without O_EXCL and so
+ * creates its target. Here the target's directory becomes the root that
+ * @src is copied into, under the target's name (walk_operand() again: a
+ * chain of links is followed one link at a time, the kernel's ELOOP
+ * bounds it).
+ */
+static void dangling_target(struct walker *wk, struct dir_node *root, const char *src,
+			    const char *dst_name)
+{
+	char *target = read_link(root->dst_dirfd, dst_name), *dir, *name, *display;
+	struct dir_node *at;
+	int src_dirfd = root->src_dirfd;
+
+	if (!target) {
+		char *path = dir_dst_path(root, dst_name);
+
+		report_error(wk->progress, path, neg_errno());
+		free(path);
+		return;
+	}
+	dir = dir_name(target);
+	name = path_base(target);
+	display = target[0] == '/' ? xstrdup(dir) : dir_dst_path(root, dir);
+	if (src_dirfd != AT_FDCWD)
+		src_dirfd = fcntl(src_dirfd, F_DUPFD_CLOEXEC, 0);
+	at = make_root_at(wk, root->dst_dirfd, dir, display, src_dirfd);
+	if (at) {
+		walk_operand(wk, at, src, name, NULL, NULL);
+		engine_dir_release(wk->engine, at);
+	} else if (src_dirfd >= 0) {
+		close(src_dirfd);
+	}
+	free(display);
+	free(name);
+	free(dir);
+	free(target);
+}
+
+/*
+ * cp writes a regular file (or, with --copy-contents, a special file)
+ * through an existing DEST symlink, so it follows the link first: it fails
+ * when it cannot ("cannot stat 'd': Permission denied", a loop unless -f)
+ * and refuses a dangling one (resolving it is racy) unless POSIXLY_CORRECT
+ * is set. Other sources and -l, -s, -b, --remove-destination look at the
+ * link itself (and replace it). Returns true when @src is taken care of.
+ */
+static bool dest_symlink(struct walker *wk, struct dir_node *root, const char *src,
+			 const char *dst_name, const struct stat *st)
+{
+	const struct pcopy_opts *o = wk->opts;
+	struct stat dst;
+	char *path, *q, *msg;
+	int err;
+
+	if ((!S_ISREG(st->st_mode) && !o->copy_contents) || S_ISLNK(st->st_mode) ||
+	    o->hard_link || o->symbolic_link || o->backup != BACKUP_NONE || o->remove_destination)
 		return false;
-	if (dst.st_dev == st->st_dev && dst.st_ino == st->st_ino)
+	if (fstatat(root->dst_dirfd, dst_name, &dst, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISLNK(dst.st_mode) || fstatat(root->dst_dirfd, dst_name, &dst, 0) == 0)
+		return false;
+	err = neg_errno();
+	if (err == -ELOOP && o->force)
+		return false; /* -f: cp unlinks what it cannot open */
+	if (err == -ENOENT && getenv("POSIXLY_CORRECT")) {
+		dangling_target(wk, root, src, dst_name);
 		return true;
-	if (follow || !S_ISLNK(st->st_mode) || fstatat(root->src_dirfd, src, &target, 0) < 0)
-		return false;
-	if (target.st_dev != dst.st_dev || target.st_ino != dst.st_ino)
-		return false;
-	/* A symlink in the destination is replaced, not written through. */
-	return fstatat(root->dst_dirfd, dst_name, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       !S_ISLNK(dst.st_mode);
+	}
+	path = dir_dst_path(root, dst_name);
+	q = quote_name(path, true);
+	if (err == -ENOENT)
+		msg = xasprintf("not writing through dangling symlink %s", q);
+	else
+		msg = xasprintf("cannot stat %s: %s", q, report_strerror(err));
+	report_error_worded(wk->progress, path, err, msg);
+	free(msg);
+	free(q);
+	free(path);
+	return true;
+}
+
+/* cp without -r: "-r not specified; omitting directory 'd'" (cli_cp.c). */
+static void omit_dir(struct walker *wk, const char *src)
+{
+	char *q = quote_name(src, true);
+	char *msg = xasprintf("-r not specified; omitting directory %s", q);
+
+	report_error_worded(wk->progress, src, -EISDIR, msg);
+	free(msg);
+	free(q);
 }
 
 /*
@@ -241,6 +332,10 @@ void walk_operand(struct walker *wk, struct dir_node *root, const char *src, con
 		free(q);
 		return;
 	}
+	if (S_ISDIR(st.st_mode) && wk->opts->omit_dirs) {
+		omit_dir(wk, src);
+		return;
+	}
 	if (!S_ISDIR(st.st_mode) && dst_slashed) {
 		report_error(wk->progress, dst_slashed, -ENOTDIR);
 		return;
@@ -250,18 +345,15 @@ void walk_operand(struct walker *wk, struct dir_node *root, const char *src, con
 		bool excluded = wk->excludes && walk_is_excluded(wk, root, base, false);
 
 		free(base);
-		if (excluded)
+		if (excluded || dest_symlink(wk, root, src, dst_name, &st))
 			return;
-		/* -n: the existing name is kept, whatever it is (the job skips it). */
-		if (!wk->opts->no_clobber && same_as_dest(root, src, dst_name, &st, follow)) {
-			char *backup_src;
-			int go = walk_backup_same_file(wk, root, src, dst_name, &st, &backup_src);
+		/* cp's same-file rules; -n keeps the existing name, whatever it is. */
+		char *backup_src;
+		int same = walk_same_check(wk, root, src, dst_name, &st, &backup_src);
 
-			if (!go)
-				walk_report_same_file(wk, root, src, dst_name);
-			if (go > 0)
-				walk_submit_entry(wk, root, backup_src ? backup_src : src, dst_name,
-						  &st, follow);
+		if (same || backup_src) {
+			if (backup_src)
+				walk_submit_entry(wk, root, backup_src, dst_name, &st, follow);
 			free(backup_src);
 			return;
 		}
