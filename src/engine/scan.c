@@ -435,6 +435,8 @@ static void scan_operand(struct scan *s, const char *src)
 		free(base);
 		return;
 	}
+	if (s->opts->omit_dirs) /* cp without -r: the walk omits it too */
+		return;
 	fd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
 	if (fd < 0)
 		return;
