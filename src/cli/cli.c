@@ -105,7 +105,7 @@ static const struct argp_option options[] = {
 	{ "target-directory", 't', "DIR", 0, "copy every SOURCE into DIR" },
 	{ "no-target-directory", 'T', NULL, 0, "treat DEST as a normal file" },
 	{ "recursive", 'R', NULL, 0,
-	  "accepted and ignored: directories are always copied recursively" },
+	  "ignored: directories are always copied recursively (not when run as cp)" },
 	{ NULL, 'r', NULL, OPTION_ALIAS, NULL },
 	{ "reflink", OPT_REFLINK, "WHEN", OPTION_ARG_OPTIONAL,
 	  "clone extents where the file system can: auto (the default), always (what a bare "

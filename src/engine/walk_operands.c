@@ -299,14 +299,16 @@ static bool dest_symlink(struct walker *wk, struct dir_node *root, const char *s
 }
 
 /* cp without -r: "-r not specified; omitting directory 'd'" (cli_cp.c). */
-static void omit_dir(struct walker *wk, const char *src)
+static void omit_dir(struct walker *wk, struct dir_node *root, const char *src)
 {
-	char *q = quote_name(src, true);
+	char *path = dir_src_path(root, src); /* all of it under --parents */
+	char *q = quote_name(path, true);
 	char *msg = xasprintf("-r not specified; omitting directory %s", q);
 
-	report_error_worded(wk->progress, src, -EISDIR, msg);
+	report_error_worded(wk->progress, path, -EISDIR, msg);
 	free(msg);
 	free(q);
+	free(path);
 }
 
 /*
@@ -333,7 +335,7 @@ void walk_operand(struct walker *wk, struct dir_node *root, const char *src, con
 		return;
 	}
 	if (S_ISDIR(st.st_mode) && wk->opts->omit_dirs) {
-		omit_dir(wk, src);
+		omit_dir(wk, root, src);
 		return;
 	}
 	if (!S_ISDIR(st.st_mode) && dst_slashed) {

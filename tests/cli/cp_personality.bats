@@ -70,6 +70,7 @@ cmp_cp() {
 	[ "$(cat "$W/pc.rc")" = 1 ]
 	cmp_cp d f g .
 	cmp_cp f d g dl
+	cmp_cp --parents dl/. d/inner dl
 	[ "$(cat "$W/pc.rc")" = 1 ]
 }
 
