@@ -124,8 +124,8 @@ bool walk_prepare_dest(struct walker *wk, struct dir_node *dir, const char *name
  * 0 to copy @src, or *@backup_src (set, caller frees: cp -f -b F F);
  * 1 when there is nothing to do; -1 when an error was reported.
  */
-int walk_same_check(struct walker *wk, struct dir_node *root, const char *src,
-		    const char *dst_name, const struct stat *st, char **backup_src);
+int walk_same_check(struct walker *wk, struct dir_node *root, const char *src, const char *dst_name,
+		    const struct stat *st, char **backup_src);
 /* cp's "'SRC' and 'DST' are the same file", "cannot copy a directory, 'SRC',
  * into itself, 'DST'" for an operand. */
 void walk_report_same_file(struct walker *wk, struct dir_node *root, const char *src,

@@ -272,8 +272,8 @@ static bool dest_symlink(struct walker *wk, struct dir_node *root, const char *s
 	char *path, *q, *msg;
 	int err;
 
-	if ((!S_ISREG(st->st_mode) && !o->copy_contents) || S_ISLNK(st->st_mode) ||
-	    o->hard_link || o->symbolic_link || o->backup != BACKUP_NONE || o->remove_destination)
+	if ((!S_ISREG(st->st_mode) && !o->copy_contents) || S_ISLNK(st->st_mode) || o->hard_link ||
+	    o->symbolic_link || o->backup != BACKUP_NONE || o->remove_destination)
 		return false;
 	if (fstatat(root->dst_dirfd, dst_name, &dst, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    !S_ISLNK(dst.st_mode) || fstatat(root->dst_dirfd, dst_name, &dst, 0) == 0)

@@ -31,7 +31,8 @@ static bool same_name(struct dir_node *root, const char *src, const char *dst_na
 {
 	char *copy = xstrdup(src), *base = path_base(src);
 	struct stat a, b;
-	bool same = !strcmp(base, dst_name) && fstatat(root->src_dirfd, dirname(copy), &a, 0) == 0 &&
+	bool same = !strcmp(base, dst_name) &&
+		    fstatat(root->src_dirfd, dirname(copy), &a, 0) == 0 &&
 		    fstat(root->dst_dirfd, &b) == 0 && same_inode(&a, &b);
 
 	free(copy);
@@ -172,8 +173,8 @@ static int force_backup_self(struct walker *wk, struct dir_node *root, const cha
 	return 1;
 }
 
-int walk_same_check(struct walker *wk, struct dir_node *root, const char *src,
-		    const char *dst_name, const struct stat *st, char **backup_src)
+int walk_same_check(struct walker *wk, struct dir_node *root, const char *src, const char *dst_name,
+		    const struct stat *st, char **backup_src)
 {
 	const struct pcopy_opts *o = wk->opts;
 	bool use_lstat = (!S_ISREG(st->st_mode) && (!o->copy_contents || S_ISLNK(st->st_mode))) ||
