@@ -262,10 +262,13 @@ static void dangling_target(struct walker *wk, struct dir_node *root, const char
  * when it cannot ("cannot stat 'd': Permission denied", a loop unless -f)
  * and refuses a dangling one (resolving it is racy) unless POSIXLY_CORRECT
  * is set. Other sources and -l, -s, -b, --remove-destination look at the
- * link itself (and replace it). Returns true when @src is taken care of.
+ * link itself (and replace it). In cp's order, a link that cannot be
+ * followed fails before the same-file and just-created checks, a dangling
+ * one after them: @dangling says which of the two this call is for.
+ * Returns true when @src is taken care of.
  */
 static bool dest_symlink(struct walker *wk, struct dir_node *root, const char *src,
-			 const char *dst_name, const struct stat *st)
+			 const char *dst_name, const struct stat *st, bool dangling)
 {
 	const struct pcopy_opts *o = wk->opts;
 	struct stat dst;
@@ -279,7 +282,7 @@ static bool dest_symlink(struct walker *wk, struct dir_node *root, const char *s
 	    !S_ISLNK(dst.st_mode) || fstatat(root->dst_dirfd, dst_name, &dst, 0) == 0)
 		return false;
 	err = neg_errno();
-	if (err == -ELOOP && o->force)
+	if ((err == -ENOENT) != dangling || (err == -ELOOP && o->force))
 		return false; /* -f: cp unlinks what it cannot open */
 	if (err == -ENOENT && getenv("POSIXLY_CORRECT")) {
 		dangling_target(wk, root, src, dst_name);
@@ -347,7 +350,7 @@ void walk_operand(struct walker *wk, struct dir_node *root, const char *src, con
 		bool excluded = wk->excludes && walk_is_excluded(wk, root, base, false);
 
 		free(base);
-		if (excluded || dest_symlink(wk, root, src, dst_name, &st))
+		if (excluded || dest_symlink(wk, root, src, dst_name, &st, false))
 			return;
 		/* cp's same-file rules; -n keeps the existing name, whatever it is. */
 		char *backup_src;
@@ -359,7 +362,8 @@ void walk_operand(struct walker *wk, struct dir_node *root, const char *src, con
 			free(backup_src);
 			return;
 		}
-		if (made && just_created(wk, root, made, src, dst_name, &st))
+		if ((made && just_created(wk, root, made, src, dst_name, &st)) ||
+		    dest_symlink(wk, root, src, dst_name, &st, true))
 			return;
 		if (made)
 			made_add(made, dst_name, &st);

@@ -113,6 +113,16 @@ cmp_cp() {
 	cmp_cp f d/../dangle
 }
 
+@test "a symlink just made by an earlier operand, dangling: cp's just-created error first" {
+	fixture() {
+		mkdir a b c && ln -s ../t a/1 && echo b >b/1
+	}
+	# Before the fix, which error came depended on whether a/1's copy was
+	# already published (coreutils' abuse.sh): never deterministic.
+	cmp_cp -dR a/1 b/1 c
+	grep -q "^cp: will not copy 'b/1' through just-created symlink 'c/1'$" "$W/pc.err"
+}
+
 @test "a dangling destination symlink: --remove-destination and -b replace it" {
 	cmp_cp --remove-destination f dangle
 	cmp_cp -b f dangle
