@@ -179,41 +179,84 @@ static void backup_dir_comp_from(const struct backup_dir *bd, struct backup_comp
 	c->gid = st ? st->st_gid : 0;
 }
 
+/* MPI names a node "a/b": the source's "a", @len bytes of it, in @st. */
+static const struct stat *backup_dir_inner(const struct dir_node *node, size_t len,
+					   struct stat *st)
+{
+	char *part = xstrdup(node->src_name);
+	bool ok;
+
+	part[len < strlen(part) ? len : strlen(part)] = '\0';
+	ok = node->parent && fstatat(node->parent->src_dirfd, part, st, AT_SYMLINK_NOFOLLOW) == 0;
+	free(part);
+	return ok ? st : NULL;
+}
+
 /*
- * The directories of REL for an entry of @dir's destination @below: the
- * nodes from the top (their source's status: what the destination will
- * have), then @below's (the destination's own, as rsync takes it). Fills
- * @comps (size counted by the caller); returns how many, @names owns
- * @below's copy.
+ * The directories of REL for an entry of @dir's destination @below, in
+ * @names (a copy split in place; malloc'd), into *comps (malloc'd): a
+ * directory of the walk gets its source's status (what the destination
+ * will have), one @below (or one a node's name spans, as the MPI walk
+ * names them "a/b") the destination's own, as rsync takes it. Returns how
+ * many.
  */
 static size_t backup_dir_comps(const struct backup_dir *bd, const struct dir_node *dir,
-			       const char *below, struct backup_comp *comps, char *names)
+			       const char *below, struct backup_comp **comps, char **names)
 {
-	size_t n = 0, nodes = 0;
-	char *save = NULL;
+	size_t depth = 0, nr = 0, n = 0, len;
+	const struct dir_node *d;
+	char *path = xstrdup(""), *next, *save = NULL;
+	int base_fd = AT_FDCWD;
 
-	for (const struct dir_node *d = dir; d && !d->is_root; d = d->parent)
-		if (bd->into_dir || !d->parent || !d->parent->is_root)
-			nodes++;
-	n = nodes;
-	for (const struct dir_node *d = dir; d && !d->is_root; d = d->parent) {
-		if (!bd->into_dir && d->parent && d->parent->is_root)
-			break; /* the top is DEST itself */
-		comps[--nodes].name = d->dst_name;
-		backup_dir_comp_from(bd, &comps[nodes], &d->st);
+	for (d = dir; d; d = d->parent)
+		depth++;
+	const struct dir_node *nodes[depth];
+	size_t ends[depth];
+
+	for (d = dir; d && !d->is_root; d = d->parent) {
+		if (!bd->into_dir && d->parent && d->parent->is_root) {
+			base_fd = d->dst_dirfd; /* the top is DEST itself */
+			break;
+		}
+		nodes[nr++] = d;
 	}
-	strcpy(names, below);
-	for (char *c = strtok_r(names, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		struct stat st;
-		char *upto = xstrdup(below);
-		bool ok;
+	if (bd->into_dir && d)
+		base_fd = d->dst_dirfd; /* the root holding the operands: DEST */
+	for (size_t i = nr; i-- > 0;) {
+		next = path_join(path, nodes[i]->dst_name);
+		free(path);
+		path = next;
+		ends[i] = strlen(path);
+	}
+	next = path_join(path, below);
+	free(path);
+	*names = next;
+	len = strlen(next);
+	*comps = xcalloc(len / 2 + 2, sizeof(**comps));
+	for (char *c = strtok_r(next, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		size_t end = (size_t)(c - next) + strlen(c);
+		const struct stat *st = NULL;
+		struct stat own;
 
-		upto[(size_t)(c - names) + strlen(c)] = '\0';
-		ok = fstatat(dir->dst_dirfd, upto, &st, AT_SYMLINK_NOFOLLOW) == 0;
+		for (size_t i = 0; i < nr && !st; i++)
+			if (ends[i] == end)
+				st = &nodes[i]->st;
+			else if (end < ends[i] && end > ends[i] - strlen(nodes[i]->dst_name))
+				st = backup_dir_inner(nodes[i], end - (ends[i] - strlen(nodes[i]->dst_name)),
+						      &own);
+		if (!st) {
+			char *upto = xmalloc(end + 1);
 
-		free(upto);
-		comps[n].name = c;
-		backup_dir_comp_from(bd, &comps[n++], ok ? &st : NULL);
+			/* The prefix: strtok_r has cut @next at the slashes before. */
+			for (size_t k = 0; k < end; k++)
+				upto[k] = next[k] ? next[k] : '/';
+			upto[end] = '\0';
+			if (fstatat(base_fd, upto, &own, AT_SYMLINK_NOFOLLOW) == 0)
+				st = &own;
+			free(upto);
+		}
+		(*comps)[n].name = c;
+		backup_dir_comp_from(bd, &(*comps)[n++], st);
 	}
 	return n;
 }
@@ -286,10 +329,9 @@ static int backup_dir_open_comp(int pfd, const struct backup_comp *c)
 static int backup_dir_parent(struct backup_dir *bd, const struct dir_node *dir, const char *below,
 			     char **rel)
 {
-	size_t max = dir->depth + 2 + strlen(below);
-	struct backup_comp *comps = xcalloc(max, sizeof(*comps));
-	char *names = xmalloc(strlen(below) + 1);
-	size_t n = backup_dir_comps(bd, dir, below, comps, names);
+	struct backup_comp *comps;
+	char *names;
+	size_t n = backup_dir_comps(bd, dir, below, &comps, &names);
 	int fd = backup_dir_base_fd(bd);
 
 	fd = fd < 0 ? fd : dup(fd);
@@ -360,9 +402,12 @@ int backup_dir_move(struct backup_dir *bd, const struct dir_node *dir, const cha
 	}
 	if (!err)
 		err = backup_dir_place(dfd, name, pfd, target);
+	if (err == -ENOENT && faccessat(dfd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT)
+		err = BACKUP_DIR_GONE;
 	pthread_mutex_unlock(&bd->lock);
 	close_quietly(pfd);
-	if (made && target) {
+	if (made && target && !err) {
 		char *r = path_join(rel, target);
 
 		*made = path_join(bd->base, r);

@@ -169,8 +169,10 @@ static int delete_file(struct delete_ctx *d, int dfd, const char *name,
 	if (!d->backup_dir)
 		return unlinkat(dfd, name, 0) < 0 ? neg_errno() : 0;
 	err = backup_dir_move(d->backup_dir, n->dir, n->below, dfd, name, NULL, NULL);
-	if (err >= 0 || err == -ENOENT)
-		return err;
+	if (err == BACKUP_DIR_GONE)
+		return -ENOENT;
+	if (!err)
+		return 0;
 	q = quote_name(n->path, true);
 	msg = xasprintf("cannot backup %s: %s", q, report_strerror(err));
 	report_error_msg(d->progress, n->path, err, msg);

@@ -76,7 +76,7 @@ static int walk_backup_to_dir(struct walker *wk, struct dir_node *dir, const cha
 		wk->backup_made = made;
 	else
 		free(made);
-	return err;
+	return err == BACKUP_DIR_GONE ? 0 : err;
 }
 
 /* Back up @dst_name, or refuse as cp does when the backup would be the source. */
@@ -112,7 +112,7 @@ static bool walk_backup_one(struct walker *wk, struct dir_node *dir, const char 
 	if (!to_dir && !err && wk->opts->verbose)
 		wk->backup_made = dir_dst_path(dir, made);
 	free(made);
-	if (!err || err == -ENOENT)
+	if (!err || (err == -ENOENT && !to_dir))
 		return true;
 	path = dir_dst_path(dir, dst_name);
 	walk_backup_fail(wk, "cannot backup", path, err);
