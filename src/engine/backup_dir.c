@@ -40,7 +40,7 @@ struct backup_dir {
 	bool into_dir;		       /* operands go into DEST (not -T style) */
 	char *base;		       /* DIR as a path (joined to DEST if relative); owned */
 	pthread_mutex_t lock;
-	int fd;	     /* DIR, once made; -1 before */
+	int fd;	      /* DIR, once made; -1 before */
 	int open_err; /* why DIR could not be made (said once), or 0 */
 	bool known;   /* DIR exists: @dev, @ino are its identity */
 	dev_t dev;
@@ -180,8 +180,7 @@ static void backup_dir_comp_from(const struct backup_dir *bd, struct backup_comp
 }
 
 /* MPI names a node "a/b": the source's "a", @len bytes of it, in @st. */
-static const struct stat *backup_dir_inner(const struct dir_node *node, size_t len,
-					   struct stat *st)
+static const struct stat *backup_dir_inner(const struct dir_node *node, size_t len, struct stat *st)
 {
 	char *part = xstrdup(node->src_name);
 	bool ok;
@@ -242,7 +241,8 @@ static size_t backup_dir_comps(const struct backup_dir *bd, const struct dir_nod
 			if (ends[i] == end)
 				st = &nodes[i]->st;
 			else if (end < ends[i] && end > ends[i] - strlen(nodes[i]->dst_name))
-				st = backup_dir_inner(nodes[i], end - (ends[i] - strlen(nodes[i]->dst_name)),
+				st = backup_dir_inner(nodes[i],
+						      end - (ends[i] - strlen(nodes[i]->dst_name)),
 						      &own);
 		if (!st) {
 			char *upto = xmalloc(end + 1);

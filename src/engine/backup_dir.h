@@ -34,8 +34,8 @@ struct backup_dir *engine_backup_dir(const struct engine *engine);
  * deleting a subtree meets them). @src (or NULL) is the source that will
  * replace it: BACKUP_DIR_IS_SOURCE when the backup would overwrite it.
  * On success, *made (if not NULL) is the backup's path (malloc'd).
- * Returns 0, BACKUP_DIR_IS_SOURCE, BACKUP_DIR_GONE, or -errno; an error is for the caller to report, except
- * that DIR itself cannot be made, which is said once here. Thread-safe.
+ * Returns 0, BACKUP_DIR_IS_SOURCE, BACKUP_DIR_GONE, or -errno; an error is for the caller to
+ * report, except that DIR itself cannot be made, which is said once here. Thread-safe.
  */
 int backup_dir_move(struct backup_dir *bd, const struct dir_node *dir, const char *below, int dfd,
 		    const char *name, const struct stat *src, char **made);

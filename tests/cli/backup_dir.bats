@@ -247,3 +247,13 @@ fixture() {
 	assert_status 1 # cp's status for this one
 	assert_contains "$stderr" "options --backup and --no-clobber are mutually exclusive"
 }
+
+@test "--backup-dir: a backup that would overwrite its own source is refused (as cp's)" {
+	mkdir src dst
+	echo source >src/f
+	echo old >dst/f
+	run --separate-stderr pcopy -a --backup-dir="$PWD/src" -T src dst
+	assert_status 1
+	assert_contains "$stderr" "backing up 'dst/f' might destroy source;  'src/f' not copied"
+	[ "$(cat src/f)" = source ] && [ "$(cat dst/f)" = old ]
+}
