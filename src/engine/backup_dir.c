@@ -202,10 +202,9 @@ static const struct stat *backup_dir_inner(const struct dir_node *node, size_t l
 static size_t backup_dir_comps(const struct backup_dir *bd, const struct dir_node *dir,
 			       const char *below, struct backup_comp **comps, char **names)
 {
-	size_t depth = 0, nr = 0, n = 0, len;
+	size_t depth = 0, nr = 0, n = 0, start;
 	const struct dir_node *d;
 	char *path = xstrdup(""), *next, *save = NULL;
-	int base_fd = AT_FDCWD;
 
 	for (d = dir; d; d = d->parent)
 		depth++;
@@ -213,25 +212,21 @@ static size_t backup_dir_comps(const struct backup_dir *bd, const struct dir_nod
 	size_t ends[depth];
 
 	for (d = dir; d && !d->is_root; d = d->parent) {
-		if (!bd->into_dir && d->parent && d->parent->is_root) {
-			base_fd = d->dst_dirfd; /* the top is DEST itself */
-			break;
-		}
+		if (!bd->into_dir && d->parent && d->parent->is_root)
+			break; /* the top is DEST itself */
 		nodes[nr++] = d;
 	}
-	if (bd->into_dir && d)
-		base_fd = d->dst_dirfd; /* the root holding the operands: DEST */
 	for (size_t i = nr; i-- > 0;) {
 		next = path_join(path, nodes[i]->dst_name);
 		free(path);
 		path = next;
 		ends[i] = strlen(path);
 	}
+	start = *path ? strlen(path) + 1 : 0; /* where @below starts */
 	next = path_join(path, below);
 	free(path);
 	*names = next;
-	len = strlen(next);
-	*comps = xcalloc(len / 2 + 2, sizeof(**comps));
+	*comps = xcalloc(strlen(next) / 2 + 2, sizeof(**comps));
 	for (char *c = strtok_r(next, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
 		size_t end = (size_t)(c - next) + strlen(c);
 		const struct stat *st = NULL;
@@ -244,14 +239,12 @@ static size_t backup_dir_comps(const struct backup_dir *bd, const struct dir_nod
 				st = backup_dir_inner(nodes[i],
 						      end - (ends[i] - strlen(nodes[i]->dst_name)),
 						      &own);
-		if (!st) {
-			char *upto = xmalloc(end + 1);
+		if (!st && (size_t)(c - next) >= start) {
+			/* @below's prefix, relative to @dir (open: it is in hand). */
+			char *upto = xstrdup(below);
 
-			/* The prefix: strtok_r has cut @next at the slashes before. */
-			for (size_t k = 0; k < end; k++)
-				upto[k] = next[k] ? next[k] : '/';
-			upto[end] = '\0';
-			if (fstatat(base_fd, upto, &own, AT_SYMLINK_NOFOLLOW) == 0)
+			upto[end - start] = '\0';
+			if (fstatat(dir->dst_dirfd, upto, &own, AT_SYMLINK_NOFOLLOW) == 0)
 				st = &own;
 			free(upto);
 		}
