@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/backup_dir.h"
 #include "engine/delete.h"
 #include "engine/itemize.h"
-#include "engine/backup_dir.h"
 #include "engine/linkdest.h"
 #include "pcopy/backend.h"
 #include "pcopy/copy.h"
