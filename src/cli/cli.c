@@ -591,7 +591,8 @@ static void check_cp_options(struct cli_state *cs)
 		o->deref = DEREF_ALWAYS;
 	o->backup = backup_type(cs);
 	/* rsync: no suffix in a --backup-dir unless -S gives one. */
-	o->backup_suffix = o->backup_dir && !o->backup_suffix ? "" : backup_suffix(o->backup_suffix);
+	o->backup_suffix =
+		o->backup_dir && !o->backup_suffix ? "" : backup_suffix(o->backup_suffix);
 	o->no_clobber = cs->inter == INTER_ALWAYS_NO || cs->inter == INTER_SKIP;
 	o->interactive = cs->inter == INTER_ASK;
 	cs->require_context = o->preserve & PRESERVE_CONTEXT;

@@ -36,10 +36,10 @@
 
 /* Where an entry being deleted is: for messages, --exclude and --backup-dir. */
 struct delete_names {
-	const char *path;	     /* display path */
-	const char *rel;	     /* path below the operand (--exclude) */
+	const char *path;	    /* display path */
+	const char *rel;	    /* path below the operand (--exclude) */
 	const struct dir_node *dir; /* the finished directory it is in or below */
-	const char *below;	     /* the entry's directory below @dir ("" in it) */
+	const char *below;	    /* the entry's directory below @dir ("" in it) */
 };
 
 /* The names of one destination directory, read before any is removed. */

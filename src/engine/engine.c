@@ -46,9 +46,9 @@ struct engine {
 	/* MPI: directory metadata waits until every rank has written its data. */
 	void (*dir_meta_hook)(void *ctx, struct dir_node *dir);
 	void *dir_meta_ctx;
-	bool jobs_finished;	   /* backend->finish() was called */
-	struct delete_ctx del;	   /* --delete */
-	struct linkdest *linkdest; /* --link-dest; owned, NULL without */
+	bool jobs_finished;	       /* backend->finish() was called */
+	struct delete_ctx del;	       /* --delete */
+	struct linkdest *linkdest;     /* --link-dest; owned, NULL without */
 	struct backup_dir *backup_dir; /* --backup-dir; owned, NULL without */
 };
 

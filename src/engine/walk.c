@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/itemize.h"
 #include "engine/backup_dir.h"
+#include "engine/itemize.h"
 #include "engine/linkdest.h"
 #include "engine/walk_internal.h"
 #include "pcopy/backend.h"

@@ -87,7 +87,8 @@ static bool walk_backup_one(struct walker *wk, struct dir_node *dir, const char 
 	char *path, *src, *made = NULL;
 	int err = to_dir ? walk_backup_to_dir(wk, dir, dst_name, st) : 0;
 
-	if (to_dir ? err == BACKUP_DIR_IS_SOURCE : walk_backup_is_src(wk, dir, name, dst_name, st)) {
+	if (to_dir ? err == BACKUP_DIR_IS_SOURCE
+		   : walk_backup_is_src(wk, dir, name, dst_name, st)) {
 		char *qd, *qs, *msg;
 		size_t size;
 
