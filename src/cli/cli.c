@@ -524,35 +524,6 @@ static error_t parse_valued(int key, char *arg, struct pcopy_opts *o)
 	return 0;
 }
 
-/* An SELinux kernel has selinuxfs mounted (libselinux's test, without libselinux). */
-static bool selinux_enabled(void)
-{
-	return access("/sys/fs/selinux/enforce", F_OK) == 0;
-}
-
-/* -Z, --context, --preserve=context as cp behaves on a kernel without SELinux. */
-static void check_context(const struct cli_state *cs)
-{
-	if (selinux_enabled()) {
-		if (cs->set_context || cs->require_context)
-			die("SELinux contexts: not supported yet");
-		return;
-	}
-	if (cs->require_context) {
-		fflush(stdout);
-		fprintf(stderr,
-			"%s: cannot preserve security context without an SELinux-enabled "
-			"kernel\n",
-			prog_name());
-		exit(EXIT_CP_USAGE);
-	}
-	if (cs->context)
-		fprintf(stderr,
-			"%s: warning: ignoring --context; it requires an SELinux-enabled "
-			"kernel\n",
-			prog_name());
-}
-
 /* The backup suffix: -S, else SIMPLE_BACKUP_SUFFIX, else "~"; never one with a '/'. */
 static const char *backup_suffix(const char *suffix)
 {
@@ -582,6 +553,7 @@ static void check_cp_options(struct cli_state *cs)
 
 	if (o->hard_link && o->symbolic_link)
 		usage_exit(EXIT_CP_USAGE, "cannot make both hard and symbolic links");
+	cs->make_backups |= o->backup_dir != NULL; /* --backup-dir implies --backup (rsync) */
 	if (cs->make_backups && cs->inter == INTER_ALWAYS_NO)
 		usage_exit(EXIT_CP_USAGE,
 			   "options --backup and --no-clobber are mutually exclusive");
@@ -592,12 +564,14 @@ static void check_cp_options(struct cli_state *cs)
 		o->deref = DEREF_ALWAYS;
 	cli_cp_personality(o, cs->recursive, cs->deref_set);
 	o->backup = backup_type(cs);
-	o->backup_suffix = backup_suffix(o->backup_suffix);
+	/* rsync: no suffix in a --backup-dir unless -S gives one. */
+	o->backup_suffix =
+		o->backup_dir && !o->backup_suffix ? "" : backup_suffix(o->backup_suffix);
 	o->no_clobber = cs->inter == INTER_ALWAYS_NO || cs->inter == INTER_SKIP;
 	o->interactive = cs->inter == INTER_ASK;
 	cs->require_context = o->preserve & PRESERVE_CONTEXT;
 	o->preserve &= ~PRESERVE_CONTEXT;
-	check_context(cs);
+	cli_cp_check_context(cs->set_context, cs->require_context, cs->context);
 }
 
 /* Fail with "pcopy: WHAT: not supported yet" (exit 2) when @cond holds. */

@@ -26,4 +26,11 @@ void cli_cp_personality(struct pcopy_opts *o, bool recursive, bool deref_set);
  */
 __attribute__((noreturn)) void cli_cp_target_error(const char *path, int err, bool dash_t);
 
+/*
+ * -Z (@set_context), --context[=@context], --preserve=context
+ * (@require_context) as cp behaves on a kernel without SELinux; exits on
+ * cp's errors.
+ */
+void cli_cp_check_context(bool set_context, bool require_context, const char *context);
+
 #endif /* PCOPY_CLI_CP_H */

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "engine/backup_dir.h"
 #include "engine/walk_internal.h"
 #include "pcopy/backup.h"
 #include "pcopy/job.h"
@@ -192,6 +193,14 @@ int walk_same_check(struct walker *wk, struct dir_node *root, const char *src, c
 		return err < 0 ? -1 : 0;
 	if (fstatat(root->dst_dirfd, dst_name, &dst, use_lstat ? AT_SYMLINK_NOFOLLOW : 0) < 0)
 		return 0;
+	/* --backup-dir (rsync's): the backup keeps a copy elsewhere, so only the
+	 * very same entry is the same file. */
+	if (o->backup != BACKUP_NONE && engine_backup_dir(wk->engine) && same_inode(st, &dst)) {
+		if (!same_name(root, src, dst_name))
+			return 0;
+		walk_report_same_file(wk, root, src, dst_name);
+		return -1;
+	}
 	if (!same_file_ok(root, o, src, st, dst_name, &dst, &return_now)) {
 		walk_report_same_file(wk, root, src, dst_name);
 		return -1;
