@@ -30,8 +30,8 @@ bool resume_applies(const struct pcopy_opts *opts, const struct job *job);
  * starting a new one sized to the source. Returns the partial's descriptor
  * and sets *@tmp_name (its name, malloc'd) and *@out, or a negative errno.
  */
-int resume_open(const struct pcopy_opts *opts, struct job *job, uint64_t chunk,
-		struct resume **out, char **tmp_name);
+int resume_open(const struct pcopy_opts *opts, struct job *job, uint64_t chunk, struct resume **out,
+		char **tmp_name);
 
 /* Was chunk @index found complete and intact in the partial? */
 bool resume_chunk_done(const struct resume *r, uint64_t index);

@@ -44,7 +44,6 @@ enum {
 	OPT_FSYNC,
 	OPT_QUEUE_DEPTH,
 	OPT_CHUNK_SIZE,
-	OPT_NO_RESUME,
 	OPT_PROGRESS,
 	OPT_SUMMARY,
 	OPT_UPDATE,
@@ -147,8 +146,6 @@ static const struct argp_option options[] = {
 	{ "chunk-size", OPT_CHUNK_SIZE, "SIZE", 0,
 	  "files larger than SIZE are split into chunks copied in parallel; 64K to 1T, K M G T "
 	  "are powers of 1024 (default 64M)" },
-	{ "no-resume", OPT_NO_RESUME, NULL, 0,
-	  "do not resume a chunked file that an interrupted run left partial; start it over" },
 
 	{ NULL, 0, NULL, 0, "Output:", 4 },
 	{ "verbose", 'v', NULL, 0, "print 'SOURCE' -> 'DEST' for each entry copied" },
@@ -510,9 +507,6 @@ static error_t parse_valued(int key, char *arg, struct pcopy_opts *o)
 		break;
 	case OPT_CHUNK_SIZE:
 		o->chunk_size = parse_chunk_size(arg);
-		break;
-	case OPT_NO_RESUME:
-		o->no_resume = true;
 		break;
 	case OPT_PROGRESS:
 		o->progress = arg		      ? argmatch("--progress", arg, progress_words)

@@ -367,7 +367,7 @@ void job_task_resume_done(struct file_task *task)
 
 int job_finish_task(struct worker_ctx *w, struct file_task *task, int err, bool shrunk)
 {
-	if (task->resume && err && (err == -EINTR || stop_requested())) {
+	if (task->resume && err && stop_requested()) {
 		/* Interrupted: the partial keeps its hidden name for the next run. */
 		close_quietly(task->src_fd);
 		close_quietly(task->dst_fd);

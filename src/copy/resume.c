@@ -84,8 +84,7 @@ static void resume_header_make(struct resume_header *h, const struct stat *st, u
 
 static uint64_t resume_record_check(const struct resume_record *rec)
 {
-	return XXH3_64bits_withSeed(rec, offsetof(struct resume_record, check),
-				    RESUME_RECORD_SEED);
+	return XXH3_64bits_withSeed(rec, offsetof(struct resume_record, check), RESUME_RECORD_SEED);
 }
 
 /* XXH3 of @len bytes of @fd at @off; a short file is an error. */
@@ -229,8 +228,8 @@ static int resume_fresh(struct resume *r, const struct job *job)
 	return pfd;
 }
 
-int resume_open(const struct pcopy_opts *opts, struct job *job, uint64_t chunk,
-		struct resume **out, char **tmp_name)
+int resume_open(const struct pcopy_opts *opts, struct job *job, uint64_t chunk, struct resume **out,
+		char **tmp_name)
 {
 	struct resume *r = xcalloc(1, sizeof(*r));
 	int fd;

@@ -26,8 +26,8 @@
 #include "pcopy/hardlink.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
-#include "pcopy/resume.h"
 #include "pcopy/report.h"
+#include "pcopy/resume.h"
 #include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
@@ -205,8 +205,7 @@ struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const
  * chunk publishes it. A clone (reflink) is never chunked.
  */
 /* Queue the chunks of @task that are still to copy (all, unless resumed). */
-static void submit_chunks(struct walker *wk, struct file_task *task, uint64_t size,
-			  uint64_t chunk)
+static void submit_chunks(struct walker *wk, struct file_task *task, uint64_t size, uint64_t chunk)
 {
 	struct job *job = task->file_job;
 	uint64_t index = 0;
