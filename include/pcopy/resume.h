@@ -45,6 +45,13 @@ uint64_t resume_nr_done(const struct resume *r);
  */
 int resume_commit(struct resume *r, int dst_fd, uint64_t offset, uint64_t length);
 
+/* The same on the journal's descriptor @jfd (a process worker's copy), for
+ * chunks of @chunk bytes. */
+int resume_commit_fd(int jfd, uint64_t chunk, int dst_fd, uint64_t offset, uint64_t length);
+
+/* The journal's descriptor, to hand to a process worker. */
+int resume_journal_fd(const struct resume *r);
+
 /* Drop @r: the journal is kept (@keep: for the next run) or removed. */
 void resume_end(struct resume *r, bool keep);
 

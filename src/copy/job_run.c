@@ -321,13 +321,6 @@ bool job_chunk_account(struct job *job, int err, bool shrunk)
 	 * error must still stop the file from being published. */
 	if (!err && shrunk)
 		atomic_store(&task->shrunk, true);
-	/* Durable and journaled before it counts: a later run may skip it.
-	 * Once the file has failed, chunks are skipped, not copied: none of
-	 * them may be journaled. */
-	if (!err && !shrunk && task->resume && !atomic_load(&task->first_err)) {
-		err = resume_commit(task->resume, task->dst_fd, job->offset, job->length);
-		job->err_dst = err != 0;
-	}
 	if (err && task_fail(task, err) && job->err_dst)
 		atomic_store(&task->err_dst, true);
 	if (atomic_fetch_sub(&task->chunks_left, 1) != 1)
@@ -343,6 +336,14 @@ int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
 {
 	struct file_task *task = job->task;
 
+	/* Durable and journaled before it counts: a later run may skip it.
+	 * Once the file has failed, chunks are skipped, not copied: none of
+	 * them may be journaled. (The process backend journals in its
+	 * workers.) */
+	if (!err && !shrunk && task->resume && !atomic_load(&task->first_err)) {
+		err = resume_commit(task->resume, task->dst_fd, job->offset, job->length);
+		job->err_dst = err != 0;
+	}
 	if (!job_chunk_account(job, err, shrunk))
 		return err;
 	/* Last chunk: every other chunk has returned, we own the file now. */

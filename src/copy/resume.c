@@ -126,16 +126,21 @@ static uint64_t resume_chunk_len(const struct resume *r, uint64_t size, uint64_t
 	return size - off < r->chunk ? size - off : r->chunk;
 }
 
-static int resume_append(struct resume *r, uint64_t index, uint64_t hash)
+static int resume_append_fd(int jfd, uint64_t index, uint64_t hash)
 {
 	struct resume_record rec = { .index = index, .hash = hash };
 	ssize_t n;
 
 	rec.check = resume_record_check(&rec);
-	n = write(r->jfd, &rec, sizeof(rec));
+	n = write(jfd, &rec, sizeof(rec));
 	if (n < 0)
 		return neg_errno();
 	return n == sizeof(rec) ? 0 : -EIO;
+}
+
+static int resume_append(struct resume *r, uint64_t index, uint64_t hash)
+{
+	return resume_append_fd(r->jfd, index, hash);
 }
 
 /*
@@ -266,7 +271,7 @@ uint64_t resume_nr_done(const struct resume *r)
 	return r->nr_done;
 }
 
-int resume_commit(struct resume *r, int dst_fd, uint64_t offset, uint64_t length)
+int resume_commit_fd(int jfd, uint64_t chunk, int dst_fd, uint64_t offset, uint64_t length)
 {
 	uint64_t hash;
 	int err;
@@ -283,8 +288,18 @@ int resume_commit(struct resume *r, int dst_fd, uint64_t offset, uint64_t length
 		return neg_errno();
 	err = resume_hash_range(dst_fd, offset, length, &hash);
 	if (!err)
-		err = resume_append(r, offset / r->chunk, hash);
+		err = resume_append_fd(jfd, offset / chunk, hash);
 	return err;
+}
+
+int resume_commit(struct resume *r, int dst_fd, uint64_t offset, uint64_t length)
+{
+	return resume_commit_fd(r->jfd, r->chunk, dst_fd, offset, length);
+}
+
+int resume_journal_fd(const struct resume *r)
+{
+	return r->jfd;
 }
 
 void resume_end(struct resume *r, bool keep)
