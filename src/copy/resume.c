@@ -44,6 +44,7 @@ struct resume {
 	char *partial, *journal; /* names in dirfd */
 	uint64_t chunk, nr, nr_done;
 	unsigned char *done;
+	bool stale; /* a journal was there (or could not be opened) */
 };
 
 bool resume_applies(const struct pcopy_opts *opts, const struct job *job)
@@ -182,6 +183,7 @@ static int resume_try(struct resume *r, const struct job *job)
 	int pfd;
 
 	r->jfd = openat(r->dirfd, r->journal, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	r->stale = r->jfd >= 0 || errno != ENOENT;
 	if (r->jfd < 0)
 		return -1;
 	resume_header_make(&want, &job->st, r->chunk);
@@ -209,10 +211,14 @@ static int resume_fresh(struct resume *r, const struct job *job)
 	struct resume_header h;
 	int pfd, err;
 
-	unlinkat(r->dirfd, r->partial, 0);
-	unlinkat(r->dirfd, r->journal, 0);
+	/* Stale ones go; none in the common case (no call then). */
+	if (r->stale)
+		unlinkat(r->dirfd, r->journal, 0);
 	pfd = openat(r->dirfd, r->partial, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		     0600);
+	if (pfd < 0 && errno == EEXIST && unlinkat(r->dirfd, r->partial, 0) == 0)
+		pfd = openat(r->dirfd, r->partial,
+			     O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (pfd < 0)
 		return neg_errno();
 	r->jfd = openat(r->dirfd, r->journal,

@@ -268,6 +268,9 @@ static void submit_chunked(struct walker *wk, struct job *job)
 	int src_fd, dst_fd, err;
 
 	err = job_precheck(&wk->w, job, &may_exist);
+	/* Up to date (-u): a partial a power cut left beside it is stale. */
+	if (err > 0 && job->skipped == PC_SKIPPED_UNCHANGED)
+		resume_discard(job);
 	if (err) {
 		job->err_dst = err < 0;
 		engine_job_done(wk->engine, job, err > 0 ? 0 : err);
