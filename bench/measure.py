@@ -205,14 +205,15 @@ def remove(path):
         subprocess.run(["rm", "-rf", "--", path], check=True)
 
 
-def run_once(tool, src, dst, mode, errfile):
-    """Run TOOL once (dst must not exist); return a dict of measurements.
+def run_once(tool, src, dst, mode, errfile, argv=None):
+    """Run TOOL once (dst must not exist), or the command ARGV under TOOL's
+    name; return a dict of measurements.
 
     The tool runs under GNU time, which reports its CPU time, peak RSS and
     context switches: the rusage of a child spawned straight from Python
     would count Python's own RSS (the child starts as a copy of it).
     """
-    argv = tool_argv(tool, src, dst)
+    argv = argv or tool_argv(tool, src, dst)
     timefile = errfile + ".time"
     t_prep = time.perf_counter()
     if mode == "disk":

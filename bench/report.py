@@ -341,6 +341,8 @@ def write(res, path):
             a(f"fio failed: {fio.get('error')}")
         a("")
 
+    nightly_section(res.get("nightly"), a)
+
     if res.get("notes"):
         a("## Notes on this run")
         a("")
@@ -374,6 +376,40 @@ def write(res, path):
         f.write("\n".join(L))
     os.rename(path + ".tmp", path)
 
+
+
+def nightly_section(n, a):
+    """The nightly-backup scenario of bench/nightly.py, if it was run."""
+    if not n:
+        return
+    c = n.get("changes", {})
+    a("## Nightly backup (bench/nightly.py)")
+    a("")
+    a(f"Measured {n['date']}, {n['pairs']} alternating pairs per tool, tmpfs, warm. The "
+      f"{n.get('corpus', 'kernel')} "
+      f"tree ({c.get('files', '?')} files) was backed up with `cp -a`; then {c.get('changed')} "
+      f"files changed, {c.get('deleted')} were deleted and {c.get('added')} added. Ratio = "
+      "geometric mean over pairs of (pcopy time / rsync time); target for the update "
+      f"<= {n.get('target_update_ratio', 0.3)}.")
+    a("")
+    a("| scenario | tool | median s | CPU s | ratio to rsync | load before, after | result |")
+    a("|---|---|---|---|---|---|---|")
+    names = {"update": "update: `-a -u --delete` vs `rsync -aHAX --delete`",
+             "linkdest": "snapshot: `-a --link-dest` vs `rsync -aHAX --link-dest`"}
+    for sc in ("update", "linkdest"):
+        d = n.get(sc, {})
+        lb = d.get("load_before", [0])[0]
+        la = (d.get("load_after") or [0])[0]
+        valid = "" if d.get("valid", True) else " **NOT VALID**"
+        for t, s in d.get("tools", {}).items():
+            r = s.get("ratio_to_rsync")
+            chk = d.get("checked", {}).get(t, "reference" if t == "rsync" else "-")
+            chk = chk if isinstance(chk, str) else "DIFFERS: " + "; ".join(chk)
+            a(f"| {names[sc]} | {t} | {s['median']:.3f} | {s['cpu_median']:.2f} | "
+              + (f"{r:.3f}{valid}" if r else "-") + f" | {lb:.2f}, {la:.2f} | {chk} |")
+        for t, why in d.get("failed", {}).items():
+            a(f"| {names[sc]} | {t} | - | - | failed | {lb:.2f}, {la:.2f} | {why} |")
+    a("")
 
 if __name__ == "__main__":
     # Re-render: python3 bench/report.py results.json RESULTS.md [NOTES.md]

@@ -25,7 +25,7 @@ _pcopy()
 		_pcopy_list "$attrs"
 		return
 		;;
-	--link-dest)
+	--link-dest | --backup-dir)
 		_filedir -d
 		return
 		;;
@@ -61,7 +61,7 @@ _pcopy()
 			-x --one-file-system -t --target-directory= -T --no-target-directory
 			-r -R --recursive --reflink --reflink= --sparse= --exclude=
 			-v --verbose -q --quiet --dry-run --verify --fsync
-			--delete --delete-excluded --link-dest= -c --checksum --size-only
+			--delete --delete-excluded --link-dest= --backup-dir= -c --checksum --size-only
 			--modify-window= --include= --include-from= --exclude-from=
 			--files-from= -0 --from0 --bwlimit= --itemize-changes --itemize
 			-B --backend= -j --jobs= --queue-depth= --chunk-size= --no-resume

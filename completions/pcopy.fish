@@ -54,6 +54,8 @@ complete -c pcopy -l delete -d 'Remove destination entries the source does not h
 complete -c pcopy -l delete-excluded -d 'Delete, and remove excluded names too'
 complete -c pcopy -l link-dest -x -a '(__fish_complete_directories)' \
 	-d 'Hard-link unchanged files from DIR'
+complete -c pcopy -l backup-dir -x -a '(__fish_complete_directories)' \
+	-d 'Move replaced and deleted files into DIR'
 complete -c pcopy -s c -l checksum -d 'Compare contents, not times'
 complete -c pcopy -l size-only -d 'Compare sizes only'
 complete -c pcopy -l modify-window -x -d 'Mtimes within N seconds are equal (0-86400)'

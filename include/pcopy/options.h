@@ -114,6 +114,7 @@ struct pcopy_opts {
 	bool delete_excluded;	 /* --delete-excluded: excluded names go too */
 	const char **link_dests; /* --link-dest DIRs; owned array, borrowed strings */
 	size_t nr_link_dests;
+	const char *backup_dir; /* --backup-dir: backups go there, not beside; or NULL */
 	bool checksum;		/* -c: -u compares contents (xxHash3) */
 	bool size_only;		/* --size-only: -u compares sizes only */
 	unsigned modify_window; /* --modify-window: -u's mtimes equal within N s */

@@ -580,6 +580,7 @@ static void check_cp_options(struct cli_state *cs)
 
 	if (o->hard_link && o->symbolic_link)
 		usage_exit(EXIT_CP_USAGE, "cannot make both hard and symbolic links");
+	cs->make_backups |= o->backup_dir != NULL; /* --backup-dir implies --backup (rsync) */
 	if (cs->make_backups && cs->inter == INTER_ALWAYS_NO)
 		usage_exit(EXIT_CP_USAGE,
 			   "options --backup and --no-clobber are mutually exclusive");
@@ -589,7 +590,9 @@ static void check_cp_options(struct cli_state *cs)
 	if (o->hard_link && !cs->deref_set)
 		o->deref = DEREF_ALWAYS;
 	o->backup = backup_type(cs);
-	o->backup_suffix = backup_suffix(o->backup_suffix);
+	/* rsync: no suffix in a --backup-dir unless -S gives one. */
+	o->backup_suffix =
+		o->backup_dir && !o->backup_suffix ? "" : backup_suffix(o->backup_suffix);
 	o->no_clobber = cs->inter == INTER_ALWAYS_NO || cs->inter == INTER_SKIP;
 	o->interactive = cs->inter == INTER_ASK;
 	cs->require_context = o->preserve & PRESERVE_CONTEXT;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * rsync's backup options: --delete, --delete-excluded, --link-dest, -c,
- * --size-only, --modify-window, --include, the *-from lists, --bwlimit,
- * --itemize-changes, --no-resume. Parsed
+ * rsync's backup options: --delete, --delete-excluded, --link-dest,
+ * --backup-dir, -c, --size-only, --modify-window, --include, the *-from
+ * lists, --bwlimit, --itemize-changes, --no-resume. Parsed
  * by an argp child of cli.c so that they keep their own table and group in
  * --help. Each has rsync's meaning; usage errors exit with status 2.
  */
@@ -33,6 +33,7 @@ enum {
 	OPT_BWLIMIT,
 	OPT_ITEMIZE,
 	OPT_NO_RESUME,
+	OPT_BACKUP_DIR,
 };
 
 /* --modify-window: a day is more than any file system's granularity. */
@@ -50,6 +51,10 @@ static const struct argp_option backup_options[] = {
 	  "hard-link an entry from DIR instead of copying it when DIR's copy is unchanged "
 	  "(same size and mtime, and with -a mode, owner, group, xattrs); DIR is relative "
 	  "to the destination, repeatable up to 20 times" },
+	{ "backup-dir", OPT_BACKUP_DIR, "DIR", 0,
+	  "implies --backup: a replaced or deleted (--delete) entry is moved to DIR under "
+	  "its path relative to the destination, instead of renamed beside it; DIR is "
+	  "relative to the destination; the suffix is empty unless -S is given" },
 	{ "checksum", 'c', NULL, 0,
 	  "skip a file whose destination has the same size and content (xxHash3 of both), "
 	  "whatever the times (with -u, newer destinations are skipped too)" },
@@ -242,6 +247,15 @@ static error_t backup_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_LINK_DEST:
 		backup_add_link_dest(o, arg);
+		break;
+	case OPT_BACKUP_DIR:
+		/* rsync: "./" leads nowhere; "." alone would back a file up onto itself. */
+		while (arg[0] == '.' && arg[1] == '/')
+			arg += 2;
+		if (!*arg || !strcmp(arg, "."))
+			backup_usage_error("invalid argument %s for '--backup-dir'",
+					   quote_name(arg, true));
+		o->backup_dir = arg;
 		break;
 	case 'c':
 		o->checksum = true;

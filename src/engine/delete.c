@@ -10,7 +10,10 @@
  * Excluded names are kept (also inside a removed directory, which then
  * stays, as rsync's "cannot delete non-empty directory") unless
  * --delete-excluded. After any error reading the source, nothing more is
- * deleted: the source may not have been seen whole.
+ * deleted: the source may not have been seen whole. With --backup-dir a
+ * non-directory is moved there instead of unlinked (rsync's make_backup()
+ * in delete_item()), and DIR itself, when it is inside the destination, is
+ * never deleted nor backed up into itself.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,14 +23,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/backup_dir.h"
 #include "engine/delete.h"
 #include "pcopy/exclude.h"
 #include "pcopy/job.h"
 #include "pcopy/options.h"
 #include "pcopy/progress.h"
+#include "pcopy/quote.h"
 #include "pcopy/report.h"
 #include "pcopy/stop.h"
 #include "pcopy/util.h"
+
+/* Where an entry being deleted is: for messages, --exclude and --backup-dir. */
+struct delete_names {
+	const char *path;	    /* display path */
+	const char *rel;	    /* path below the operand (--exclude) */
+	const struct dir_node *dir; /* the finished directory it is in or below */
+	const char *below;	    /* the entry's directory below @dir ("" in it) */
+};
 
 /* The names of one destination directory, read before any is removed. */
 struct delete_list {
@@ -103,16 +116,17 @@ static bool delete_protected(const struct delete_ctx *d, const char *rel, const 
 }
 
 static int delete_entry(struct delete_ctx *d, int dfd, const char *name, bool is_dir,
-			const char *path, const char *rel);
+			const struct delete_names *n);
 
 /*
- * Empty the directory @name of @dfd (display path @path, @rel below the
- * operand), keeping protected names. Returns 0 or -errno (reported).
+ * Empty the directory @name of @dfd (@n: its names), keeping protected
+ * names. Returns 0 or -errno (reported).
  */
-static int delete_contents(struct delete_ctx *d, int dfd, const char *name, const char *path,
-			   const char *rel)
+static int delete_contents(struct delete_ctx *d, int dfd, const char *name,
+			   const struct delete_names *n)
 {
 	struct delete_list l = { 0 };
+	char *below = path_join(n->below, name);
 	DIR *dirp;
 	int fd, err;
 
@@ -121,51 +135,84 @@ static int delete_contents(struct delete_ctx *d, int dfd, const char *name, cons
 		err = neg_errno();
 		if (fd >= 0)
 			close(fd);
-		report_error(d->progress, path, err);
+		report_error(d->progress, n->path, err);
+		free(below);
 		return err;
 	}
 	err = delete_list_read(dirp, &l);
 	if (err)
-		report_error(d->progress, path, err);
+		report_error(d->progress, n->path, err);
 	for (size_t i = 0; i < l.nr && !err && !stop_requested(); i++) {
 		bool sub_dir = delete_is_dir(dirfd(dirp), l.names[i], l.types[i]);
-		char *sub_path = path_join(path, l.names[i]);
-		char *sub_rel = path_join(rel, l.names[i]);
+		char *sub_path = path_join(n->path, l.names[i]);
+		char *sub_rel = path_join(n->rel, l.names[i]);
+		struct delete_names sub = { sub_path, sub_rel, n->dir, below };
 
 		if (!delete_protected(d, sub_rel, l.names[i], sub_dir))
-			delete_entry(d, dirfd(dirp), l.names[i], sub_dir, sub_path, sub_rel);
+			delete_entry(d, dirfd(dirp), l.names[i], sub_dir, &sub);
 		free(sub_rel);
 		free(sub_path);
 	}
 	closedir(dirp);
 	delete_list_free(&l);
+	free(below);
 	return err;
+}
+
+/* Remove a non-directory, or with --backup-dir move it there. */
+static int delete_file(struct delete_ctx *d, int dfd, const char *name,
+		       const struct delete_names *n)
+{
+	char *q, *msg;
+	int err;
+
+	if (!d->backup_dir)
+		return unlinkat(dfd, name, 0) < 0 ? neg_errno() : 0;
+	err = backup_dir_move(d->backup_dir, n->dir, n->below, dfd, name, NULL, NULL);
+	if (err == BACKUP_DIR_GONE)
+		return -ENOENT;
+	if (!err)
+		return 0;
+	q = quote_name(n->path, true);
+	msg = xasprintf("cannot backup %s: %s", q, report_strerror(err));
+	report_error_msg(d->progress, n->path, err, msg);
+	free(msg);
+	free(q);
+	return 1; /* reported */
 }
 
 /* Remove one entry (a directory with what it holds); say so under -v. */
 static int delete_entry(struct delete_ctx *d, int dfd, const char *name, bool is_dir,
-			const char *path, const char *rel)
+			const struct delete_names *n)
 {
 	bool dry = d->opts->dry_run;
 	int err = 0;
 
 	if (is_dir) {
-		err = delete_contents(d, dfd, name, path, rel);
+		/* DIR inside the destination: kept whole (and so is its parent). */
+		if (backup_dir_is(d->backup_dir, dfd, name))
+			return -ENOTEMPTY;
+		err = delete_contents(d, dfd, name, n);
 		if (err)
 			return err;
+		if (!dry && unlinkat(dfd, name, AT_REMOVEDIR) < 0)
+			err = neg_errno();
+	} else if (!dry) {
+		err = delete_file(d, dfd, name, n);
+		if (err == 1)
+			return -EIO;
 	}
-	if (!dry && unlinkat(dfd, name, is_dir ? AT_REMOVEDIR : 0) < 0) {
-		err = neg_errno();
+	if (err) {
 		if (err == -ENOENT)
 			return 0; /* gone already */
 		if (is_dir && (err == -ENOTEMPTY || err == -EEXIST))
-			progress_message(d->progress, path, "cannot delete non-empty directory",
+			progress_message(d->progress, n->path, "cannot delete non-empty directory",
 					 err);
 		else
-			report_error(d->progress, path, err);
+			report_error(d->progress, n->path, err);
 		return err;
 	}
-	char *shown = is_dir ? xasprintf("%s/", path) : xstrdup(path);
+	char *shown = is_dir ? xasprintf("%s/", n->path) : xstrdup(n->path);
 
 	if (d->opts->itemize)
 		progress_itemize(d->progress, "*deleting  ", shown, ""); /* rsync's %-11s */
@@ -222,8 +269,9 @@ static void delete_missing(struct delete_ctx *d, struct dir_node *dir, int dfd,
 			continue;
 		}
 		char *path = path_join(dir_path, name);
+		struct delete_names n = { path, rel, dir, "" };
 
-		delete_entry(d, dfd, name, is_dir, path, rel);
+		delete_entry(d, dfd, name, is_dir, &n);
 		free(path);
 		free(rel);
 	}

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+struct backup_dir;
 struct dir_node;
 struct exclude_set;
 struct pcopy_opts;
@@ -18,6 +19,7 @@ struct delete_ctx {
 	const struct pcopy_opts *opts; /* borrowed */
 	struct progress *progress;     /* borrowed */
 	struct exclude_set *excludes;  /* owned; NULL without --exclude */
+	struct backup_dir *backup_dir; /* borrowed; NULL without --backup-dir */
 	atomic_bool src_error;	       /* the source could not be read whole */
 	atomic_bool warned;	       /* "skipping file deletion" was said */
 };

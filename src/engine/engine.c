@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/backup_dir.h"
 #include "engine/delete.h"
 #include "engine/itemize.h"
 #include "engine/linkdest.h"
@@ -45,9 +46,10 @@ struct engine {
 	/* MPI: directory metadata waits until every rank has written its data. */
 	void (*dir_meta_hook)(void *ctx, struct dir_node *dir);
 	void *dir_meta_ctx;
-	bool jobs_finished;	   /* backend->finish() was called */
-	struct delete_ctx del;	   /* --delete */
-	struct linkdest *linkdest; /* --link-dest; owned, NULL without */
+	bool jobs_finished;	       /* backend->finish() was called */
+	struct delete_ctx del;	       /* --delete */
+	struct linkdest *linkdest;     /* --link-dest; owned, NULL without */
+	struct backup_dir *backup_dir; /* --backup-dir; owned, NULL without */
 };
 
 /* Deep trees keep two descriptors per level open: allow as many as we may. */
@@ -365,6 +367,11 @@ struct linkdest *engine_linkdest(const struct engine *engine)
 	return engine->linkdest;
 }
 
+struct backup_dir *engine_backup_dir(const struct engine *engine)
+{
+	return engine->backup_dir;
+}
+
 struct hardlink_map *engine_links(const struct engine *engine)
 {
 	return engine->links;
@@ -399,7 +406,9 @@ struct engine *engine_start(const struct pcopy_opts *opts, enum backend_kind kin
 	/* Slots: one per worker, one for the walker, one for the engine. */
 	engine->progress = progress_new(opts, opts->jobs + 2, label ? label : ops->name, NULL);
 	progress_bind_slot(engine->progress, opts->jobs);
+	engine->backup_dir = backup_dir_new(opts, engine->progress);
 	delete_init(&engine->del, opts, engine->progress);
+	engine->del.backup_dir = engine->backup_dir;
 	engine->linkdest = linkdest_new(opts, engine->progress);
 	if (opts->preserve & PRESERVE_LINKS)
 		engine->links = hardlink_map_new(engine, HARDLINK_REMEMBER_BUDGET);
@@ -440,6 +449,7 @@ int engine_end(struct engine *engine, int status)
 
 	delete_release(&engine->del);
 	linkdest_free(&engine->linkdest);
+	backup_dir_free(&engine->backup_dir);
 	pthread_mutex_destroy(&engine->dir_lock);
 	pthread_cond_destroy(&engine->dir_released);
 	free(engine);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/backup_dir.h"
 #include "engine/itemize.h"
 #include "engine/linkdest.h"
 #include "engine/walk_internal.h"
@@ -26,6 +27,7 @@
 #include "pcopy/hardlink.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
+#include "pcopy/quote.h"
 #include "pcopy/report.h"
 #include "pcopy/resume.h"
 #include "pcopy/stop.h"
@@ -82,6 +84,18 @@ void walk_note_dst_dir(struct walker *wk, struct dir_node *dir)
 	dir->dst_ino = st.st_ino;
 	if (st.st_mode & S_ISGID)
 		dir->new_file_gid = st.st_gid;
+}
+
+/* "cannot copy into the backup directory 'PATH'" (an error: it is not copied). */
+static void walk_report_backup_dir(struct walker *wk, struct dir_node *parent, const char *name)
+{
+	char *path = dir_dst_path(parent, name), *q = quote_name(path, true);
+	char *msg = xasprintf("cannot copy into the backup directory %s", q);
+
+	report_error_msg(wk->progress, path, -EINVAL, msg);
+	free(msg);
+	free(q);
+	free(path);
 }
 
 /* Is (dev, ino) one of @dir's ancestors (a cycle through -L or bind mounts)? */
@@ -164,6 +178,13 @@ struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const
 	while (dst_fd < 0 && job_fd_retry(dst_fd, &tries));
 	if (dst_fd == -PCOPY_EOVERWRITE_NONDIR && wk->opts->keep_directory_symlink)
 		dst_fd = walk_open_dir_symlink(parent, dst_name);
+	/* --backup-dir inside the destination: never copied into. */
+	if (dst_fd >= 0 && !fresh && backup_dir_is(engine_backup_dir(wk->engine), dst_fd, NULL)) {
+		walk_report_backup_dir(wk, parent, dst_name);
+		close(dst_fd);
+		close(src_fd);
+		return NULL;
+	}
 	if (dst_fd < 0 && !(fresh && wk->opts->dry_run)) {
 		char *path = dir_dst_path(parent, dst_name);
 

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/backup_dir.h"
 #include "engine/walk_internal.h"
 #include "pcopy/backup.h"
 #include "pcopy/job.h"
@@ -63,14 +64,31 @@ static bool walk_backup_is_src(struct walker *wk, struct dir_node *dir, const ch
 	return is_src;
 }
 
+/* --backup-dir: move @dst_name there; its path under -v. */
+static int walk_backup_to_dir(struct walker *wk, struct dir_node *dir, const char *dst_name,
+			      const struct stat *st)
+{
+	struct backup_dir *bd = engine_backup_dir(wk->engine);
+	char *made = NULL;
+	int err = backup_dir_move(bd, dir, "", dir->dst_dirfd, dst_name, st, &made);
+
+	if (!err && wk->opts->verbose)
+		wk->backup_made = made;
+	else
+		free(made);
+	return err == BACKUP_DIR_GONE ? 0 : err;
+}
+
 /* Back up @dst_name, or refuse as cp does when the backup would be the source. */
 static bool walk_backup_one(struct walker *wk, struct dir_node *dir, const char *name,
 			    const char *dst_name, const struct stat *st)
 {
+	bool to_dir = engine_backup_dir(wk->engine) != NULL;
 	char *path, *src, *made = NULL;
-	int err;
+	int err = to_dir ? walk_backup_to_dir(wk, dir, dst_name, st) : 0;
 
-	if (walk_backup_is_src(wk, dir, name, dst_name, st)) {
+	if (to_dir ? err == BACKUP_DIR_IS_SOURCE
+		   : walk_backup_is_src(wk, dir, name, dst_name, st)) {
 		char *qd, *qs, *msg;
 		size_t size;
 
@@ -89,12 +107,13 @@ static bool walk_backup_one(struct walker *wk, struct dir_node *dir, const char 
 		free(path);
 		return false;
 	}
-	err = backup_make(dir->dst_dirfd, dst_name, wk->opts->backup, wk->opts->backup_suffix,
-			  &made);
-	if (!err && wk->opts->verbose)
+	if (!to_dir)
+		err = backup_make(dir->dst_dirfd, dst_name, wk->opts->backup,
+				  wk->opts->backup_suffix, &made);
+	if (!to_dir && !err && wk->opts->verbose)
 		wk->backup_made = dir_dst_path(dir, made);
 	free(made);
-	if (!err || err == -ENOENT)
+	if (!err || (err == -ENOENT && !to_dir))
 		return true;
 	path = dir_dst_path(dir, dst_name);
 	walk_backup_fail(wk, "cannot backup", path, err);
@@ -200,6 +219,9 @@ int walk_backup_same_file(struct walker *wk, struct dir_node *root, const char *
 		return 1;
 	if (o->backup == BACKUP_NONE)
 		return 0;
+	/* The backup would leave a copy of it elsewhere, not beside it. */
+	if (engine_backup_dir(wk->engine))
+		return walk_backup_same_entry(root, src, dst_name) ? 0 : 1;
 	if (!walk_backup_same_entry(root, src, dst_name))
 		return 1; /* another link to the same inode: backed up, then replaced */
 	dst_path = dir_dst_path(root, dst_name);
