@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "pcopy/copy_file.h"
 #include "pcopy/job.h"
 #include "pcopy/options.h"
 #include "pcopy/resume.h"
@@ -52,7 +53,11 @@ bool resume_applies(const struct pcopy_opts *opts, const struct job *job)
 	const char *slash = strrchr(job->dst_name, '/');
 	const char *base = slash ? slash + 1 : job->dst_name;
 
+	/* Not for a sparse file: hashing its chunks would read its holes
+	 * (a 1 TiB image of zeros); not under MPI, whose ranks share files
+	 * by their own plan. */
 	return !opts->no_resume && !opts->dry_run && !job->dst_in_place && *base &&
+	       opts->backend != BACKEND_MPI && !copy_is_sparse(&job->st) &&
 	       strlen(base) + 1 + sizeof(RESUME_PARTIAL) <= NAME_MAX;
 }
 
