@@ -64,7 +64,7 @@ _pcopy()
 			--delete --delete-excluded --link-dest= --backup-dir= -c --checksum --size-only
 			--modify-window= --include= --include-from= --exclude-from=
 			--files-from= -0 --from0 --bwlimit= --itemize-changes --itemize
-			-B --backend= -j --jobs= --queue-depth= --chunk-size=
+			-B --backend= -j --jobs= --queue-depth= --chunk-size= --no-resume
 			--progress --progress= --summary --summary=
 			--help --usage -V --version' -- "$cur"))
 		[[ ${COMPREPLY-} == *= ]] && compopt -o nospace

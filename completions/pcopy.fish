@@ -71,6 +71,7 @@ complete -c pcopy -s B -l backend -x -a 'auto thread process uring mpi' -d 'Exec
 complete -c pcopy -s j -l jobs -x -d 'Number of workers (1-1024)'
 complete -c pcopy -l queue-depth -x -d 'io_uring operations in flight (1-4096)'
 complete -c pcopy -l chunk-size -x -d 'Split files larger than SIZE (64K-1T)'
+complete -c pcopy -l no-resume -d 'Start an interrupted chunked file over'
 complete -c pcopy -l progress -f -a 'bar plain json none' -d 'Progress display'
 complete -c pcopy -l summary -f -a 'text json' -d 'Print a final summary'
 complete -c pcopy -s '?' -l help -d 'Show the help and exit'

@@ -14,6 +14,7 @@
 #include "pcopy/meta.h"
 #include "pcopy/options.h"
 
+struct file_task;
 struct job;
 struct progress;
 
@@ -114,6 +115,17 @@ int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk);
  * finishes the file, with task->first_err and task->shrunk).
  */
 bool job_chunk_account(struct job *job, int err, bool shrunk);
+
+/*
+ * Finish the file of @task (job_finish_file on its descriptors) with the
+ * chunks' result @err. A resumable file (task->resume) interrupted by a
+ * stop keeps its partial and journal for the next run; otherwise the
+ * journal goes once the file is published or abandoned.
+ */
+int job_finish_task(struct worker_ctx *w, struct file_task *task, int err, bool shrunk);
+
+/* The journal of a resumable @task is no longer needed: remove it. */
+void job_task_resume_done(struct file_task *task);
 
 /*
  * Was @err, just returned by the copy routine (copy_range) in @w, the

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 struct file_task;
+struct resume;
 
 /*
  * One directory being copied: its source and destination descriptors and
@@ -103,6 +104,7 @@ struct file_task {
 	atomic_bool err_dst;	      /* the first error was the destination's */
 	atomic_uchar how;	      /* --debug: COPY_HOW_* of every chunk */
 	int final_err;		      /* the file's result, set by the last chunk */
+	struct resume *resume;	      /* its journal (pcopy/resume.h), or NULL */
 	/* Set by a driver that publishes the file itself (other processes
 	 * write other parts of it): the last chunk here calls it instead of
 	 * publishing, and the driver takes the task. NULL for the usual case. */

@@ -137,6 +137,7 @@ struct pcopy_opts {
 	unsigned jobs;		   /* -j: workers, 1..PCOPY_JOBS_MAX */
 	unsigned queue_depth;	   /* --queue-depth, 1..PCOPY_QUEUE_DEPTH_MAX */
 	uint64_t chunk_size;	   /* --chunk-size in bytes */
+	bool no_resume;		   /* --no-resume: partials of chunked files are discarded */
 	enum progress_mode progress;
 	enum summary_mode summary;
 	const char **sources; /* source operands; owned array, borrowed strings */

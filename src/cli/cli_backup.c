@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * rsync's backup options: --delete, --delete-excluded, --link-dest,
- * --backup-dir, -c,
- * --size-only, --modify-window, --include, the *-from lists. Parsed
+ * --backup-dir, -c, --size-only, --modify-window, --include, the *-from
+ * lists, --bwlimit, --itemize-changes, --no-resume. Parsed
  * by an argp child of cli.c so that they keep their own table and group in
  * --help. Each has rsync's meaning; usage errors exit with status 2.
  */
@@ -32,6 +32,7 @@ enum {
 	OPT_FILES_FROM,
 	OPT_BWLIMIT,
 	OPT_ITEMIZE,
+	OPT_NO_RESUME,
 	OPT_BACKUP_DIR,
 };
 
@@ -82,6 +83,9 @@ static const struct argp_option backup_options[] = {
 	{ "itemize", OPT_ITEMIZE, NULL, OPTION_ALIAS },
 	{ "from0", '0', NULL, 0,
 	  "the *-from FILEs are separated by NUL bytes, not lines (wherever -0 is given)" },
+	{ "no-resume", OPT_NO_RESUME, NULL, 0,
+	  "do not resume a file copied in chunks that an interrupted run left partial (the "
+	  "hidden .NAME.pcopy-partial): remove it and copy the file whole" },
 	{ NULL },
 };
 /* clang-format on */
@@ -277,6 +281,9 @@ static error_t backup_parse(int key, char *arg, struct argp_state *state)
 		break; /* read by backup_from0() */
 	case OPT_ITEMIZE:
 		o->itemize = true;
+		break;
+	case OPT_NO_RESUME:
+		o->no_resume = true;
 		break;
 	case OPT_BWLIMIT:
 		o->bwlimit = backup_rate(arg);

@@ -20,6 +20,7 @@
 #include "pcopy/progress.h"
 #include "pcopy/quick_check.h"
 #include "pcopy/report.h"
+#include "pcopy/resume.h"
 #include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/verify.h"
@@ -334,8 +335,15 @@ bool job_chunk_account(struct job *job, int err, bool shrunk)
 int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
 {
 	struct file_task *task = job->task;
-	struct job *file = task->file_job;
 
+	/* Durable and journaled before it counts: a later run may skip it.
+	 * Once the file has failed, chunks are skipped, not copied: none of
+	 * them may be journaled. (The process backend journals in its
+	 * workers.) */
+	if (!err && !shrunk && task->resume && !atomic_load(&task->first_err)) {
+		err = resume_commit(task->resume, task->dst_fd, job->offset, job->length);
+		job->err_dst = err != 0;
+	}
 	if (!job_chunk_account(job, err, shrunk))
 		return err;
 	/* Last chunk: every other chunk has returned, we own the file now. */
@@ -347,10 +355,33 @@ int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
 		return 0;
 	}
 	shrunk = atomic_load(&task->shrunk);
-	task->final_err = job_finish_file(w, file, task->src_fd, task->dst_fd, &task->tmp_name,
-					  task->may_exist, err, shrunk);
+	task->final_err = job_finish_task(w, task, err, shrunk);
 	job->finalized = true;
 	return task->final_err;
+}
+
+void job_task_resume_done(struct file_task *task)
+{
+	resume_end(task->resume, false);
+	task->resume = NULL;
+}
+
+int job_finish_task(struct worker_ctx *w, struct file_task *task, int err, bool shrunk)
+{
+	if (task->resume && err && stop_requested()) {
+		/* Interrupted: the partial keeps its hidden name for the next run. */
+		close_quietly(task->src_fd);
+		close_quietly(task->dst_fd);
+		free(task->tmp_name);
+		task->tmp_name = NULL;
+		resume_end(task->resume, true);
+		task->resume = NULL;
+		return err;
+	}
+	err = job_finish_file(w, task->file_job, task->src_fd, task->dst_fd, &task->tmp_name,
+			      task->may_exist, err, shrunk);
+	job_task_resume_done(task);
+	return err;
 }
 
 /* Read a symlink's target whatever its length. Returns malloc'd text or NULL. */

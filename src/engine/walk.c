@@ -29,6 +29,7 @@
 #include "pcopy/progress.h"
 #include "pcopy/quote.h"
 #include "pcopy/report.h"
+#include "pcopy/resume.h"
 #include "pcopy/stop.h"
 #include "pcopy/util.h"
 #include "pcopy/walk.h"
@@ -224,15 +225,73 @@ struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const
  * destination, then several workers copy its chunks at once; the last
  * chunk publishes it. A clone (reflink) is never chunked.
  */
+/* Queue the chunks of @task that are still to copy (all, unless resumed). */
+static void submit_chunks(struct walker *wk, struct file_task *task, uint64_t size, uint64_t chunk)
+{
+	struct job *job = task->file_job;
+	uint64_t index = 0;
+
+	for (uint64_t off = 0; off < size; off += chunk, index++) {
+		if (task->resume && resume_chunk_done(task->resume, index))
+			continue;
+		struct job *c = job_new(JOB_CHUNK, job->dir, job->name, job->dst_name, NULL);
+
+		c->task = task;
+		c->offset = off;
+		c->length = size - off < chunk ? size - off : chunk;
+		submit(wk, c);
+	}
+}
+
+/*
+ * The destination of a chunked file: a resumable partial (pcopy/resume.h)
+ * unless --no-resume (which drops an old one) or the name does not allow.
+ */
+static int chunked_dest(struct walker *wk, struct job *job, struct resume **rs, char **tmp_name)
+{
+	const struct pcopy_opts *opts = wk->opts;
+	int fd;
+
+	if (!resume_applies(opts, job)) {
+		if (opts->no_resume && !job->dir->dst_fresh)
+			resume_discard(job);
+		return job_create_dest(opts, job, tmp_name);
+	}
+	fd = resume_open(opts, job, opts->chunk_size, rs, tmp_name);
+	/* 0600 until job_file_prepare() sets its mode after its owner. */
+	if (fd >= 0)
+		job->dst_masked = true;
+	return fd;
+}
+
+/* Every chunk was found in the partial: only the last step is left. */
+static void finish_resumed(struct walker *wk, struct file_task *task)
+{
+	struct job *job = task->file_job;
+	int err = job_finish_task(&wk->w, task, 0, false);
+
+	free(task);
+	engine_job_done(wk->engine, job, err);
+}
+
+/*
+ * A file above --chunk-size: the walker opens both ends and sizes the
+ * destination, then several workers copy its chunks at once; the last
+ * chunk publishes it. A clone (reflink) is never chunked.
+ */
 static void submit_chunked(struct walker *wk, struct job *job)
 {
 	uint64_t size = (uint64_t)job->st.st_size, chunk = wk->opts->chunk_size;
+	struct resume *rs = NULL;
 	struct file_task *task;
 	char *tmp_name = NULL;
 	bool may_exist;
 	int src_fd, dst_fd, err;
 
 	err = job_precheck(&wk->w, job, &may_exist);
+	/* Up to date (-u): a partial a power cut left beside it is stale. */
+	if (err > 0 && job->skipped == PC_SKIPPED_UNCHANGED)
+		resume_discard(job);
 	if (err) {
 		job->err_dst = err < 0;
 		engine_job_done(wk->engine, job, err > 0 ? 0 : err);
@@ -248,7 +307,7 @@ static void submit_chunked(struct walker *wk, struct job *job)
 		engine_job_done(wk->engine, job, src_fd);
 		return;
 	}
-	dst_fd = job_create_dest(wk->opts, job, &tmp_name);
+	dst_fd = chunked_dest(wk, job, &rs, &tmp_name);
 	if (dst_fd < 0) {
 		job->err_dst = true;
 		close(src_fd);
@@ -257,13 +316,15 @@ static void submit_chunked(struct walker *wk, struct job *job)
 	}
 	copy_select_pair(&wk->w, job->st.st_dev, job->dir->dst_dev);
 	wk->w.how = 0;
-	err = copy_try_reflink(&wk->w, src_fd, dst_fd, &job->st);
+	/* A resumed partial keeps its chunks: no clone over them. */
+	err = rs && resume_nr_done(rs) ? 1 : copy_try_reflink(&wk->w, src_fd, dst_fd, &job->st);
 	job->how = wk->w.how;
 	if (err == 1 && ftruncate(dst_fd, (off_t)size) < 0)
 		err = neg_errno();
 	if (err != 1) {
 		err = job_finish_file(&wk->w, job, src_fd, dst_fd, &tmp_name, may_exist, err,
 				      false);
+		resume_end(rs, false);
 		engine_job_done(wk->engine, job, err);
 		return;
 	}
@@ -273,15 +334,16 @@ static void submit_chunked(struct walker *wk, struct job *job)
 	task->dst_fd = dst_fd;
 	task->tmp_name = tmp_name;
 	task->may_exist = may_exist;
+	task->resume = rs;
 	file_task_init_chunks(task, size, chunk);
-	for (uint64_t off = 0; off < size; off += chunk) {
-		struct job *c = job_new(JOB_CHUNK, job->dir, job->name, job->dst_name, NULL);
-
-		c->task = task;
-		c->offset = off;
-		c->length = size - off < chunk ? size - off : chunk;
-		submit(wk, c);
+	if (rs && resume_nr_done(rs)) {
+		atomic_fetch_sub(&task->chunks_left, resume_nr_done(rs));
+		if (!atomic_load(&task->chunks_left)) {
+			finish_resumed(wk, task);
+			return;
+		}
 	}
+	submit_chunks(wk, task, size, chunk);
 }
 
 /*

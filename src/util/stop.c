@@ -11,7 +11,9 @@ static volatile sig_atomic_t stop_sig;
 static void on_stop_signal(int sig)
 {
 	/* A second interrupt means "now": temporaries are O_TMPFILE (no
-	 * name) in the common case, so nothing is left under a final name. */
+	 * name) in the common case, and a chunked file's hidden partial is
+	 * kept for the next run anyway (pcopy/resume.h): nothing is left
+	 * under a final name. */
 	if (stop_sig)
 		_exit(128 + sig);
 	stop_sig = sig;

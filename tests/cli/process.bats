@@ -128,7 +128,9 @@ finish() {
 	wait "$1" || status=$?
 }
 
-# complete_files SRC OUT: every regular file under OUT is whole, equal to its source.
+# complete_files SRC OUT: every regular file under OUT is whole, equal to
+# its source (a chunked file's hidden partial and journal, kept after a
+# kill for the next run, are not under a final name: not looked at).
 complete_files() {
 	local f bad=0
 	while IFS= read -r -d '' f; do
@@ -136,7 +138,7 @@ complete_files() {
 			echo "incomplete or wrong: $f"
 			bad=1
 		}
-	done < <(find "$2" -type f -print0)
+	done < <(find "$2" -type f ! -name '.*.pcopy-partial' ! -name '.*.pcopy-journal' -print0)
 	return $bad
 }
 

@@ -180,7 +180,10 @@ class Checker:
 	def final_names(self):
 		self.msrc, self.mold = manifest(self.src), manifest(self.old)
 		for rel, (kind, _) in sorted(manifest(self.dst).items()):
-			if os.path.basename(rel).startswith(".pcopy."):
+			base = os.path.basename(rel)
+			# Temporaries, and the hidden partial and journal of a
+			# resumable chunked file: under no final name.
+			if base.startswith(".pcopy.") or base.endswith((".pcopy-partial", ".pcopy-journal")):
 				self.temps += 1
 				continue
 			self.checks += 1

@@ -108,6 +108,19 @@ random_file() { # PATH SIZE_MIB
 	[ ! -e dst/sub/big ]
 	cmp src/other/g dst/other/g
 	no_partial_files src dst
+	no_resume_files dst
+}
+
+@test "ENOSPC in a file copied in chunks: no partial and no journal left, exit 1" {
+	mount_small_tmpfs 4m
+	mkdir src
+	random_file src/big 6
+	run --separate-stderr pcopy -a --chunk-size=1M src "$MNT/dst"
+	assert_status 1
+	[ ! -e "$MNT/dst/big" ]
+	no_partial_files src "$MNT/dst"
+	no_resume_files "$MNT/dst"
+	[ "$(du -s "$MNT" | cut -f1)" -lt 1024 ]
 }
 
 @test "an unreadable file and an unreadable directory are errors, the rest is copied (unprivileged)" {

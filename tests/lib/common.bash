@@ -112,12 +112,23 @@ no_temporaries() {
 }
 
 # same_data SRC DST: every regular file under DST is complete and equal to
-# its counterpart under SRC (no partial file under a final name).
+# its counterpart under SRC (no partial file under a final name). The
+# hidden partial and journal that an interrupted copy of a chunked file
+# keeps for the next run (.NAME.pcopy-partial, .NAME.pcopy-journal) are
+# not under a final name: not looked at here (see no_resume_files).
 same_data() {
 	local f
 	while IFS= read -r -d '' f; do
 		cmp -s "$1/$f" "$2/$f" || { echo "partial or wrong: $f"; return 1; }
-	done < <(cd "$2" && find . -type f -print0)
+	done < <(cd "$2" && find . -type f ! -name '.*.pcopy-partial' ! -name '.*.pcopy-journal' -print0)
+}
+
+# no_resume_files DIR: no resumable partial or journal is left under DIR
+# (after an error, as opposed to an interrupt, none may be).
+no_resume_files() {
+	local left
+	left=$(find "$1" -name '.*.pcopy-partial' -o -name '.*.pcopy-journal')
+	[ -z "$left" ] || { echo "resume files left behind: $left"; return 1; }
 }
 
 # no_partial_files SRC DST: same_data, and no temporary is left in DST.

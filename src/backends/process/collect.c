@@ -49,10 +49,11 @@ static void finish_done(struct proc_backend *pb, struct job *job, int err, bool 
 		file->published = job->published;
 		if (job->err_dst)
 			file->err_dst = true;
+		/* Published or abandoned by the worker: the journal goes. */
+		job_task_resume_done(task);
 	} else {
 		pthread_mutex_lock(&pb->fin_lock);
-		(void)job_finish_file(&pb->fin, file, task->src_fd, task->dst_fd, &task->tmp_name,
-				      task->may_exist, err, false);
+		(void)job_finish_task(&pb->fin, task, err, false);
 		pthread_mutex_unlock(&pb->fin_lock);
 	}
 	free(task->tmp_name);
@@ -91,9 +92,8 @@ static void complete_job(struct proc_backend *pb, struct job *job, int err, bool
 	if (last) {
 		/* Failed (only cleanup left), or no worker left to take it. */
 		pthread_mutex_lock(&pb->fin_lock);
-		task->final_err = job_finish_file(
-			&pb->fin, task->file_job, task->src_fd, task->dst_fd, &task->tmp_name,
-			task->may_exist, atomic_load(&task->first_err), atomic_load(&task->shrunk));
+		task->final_err = job_finish_task(&pb->fin, task, atomic_load(&task->first_err),
+						  atomic_load(&task->shrunk));
 		pthread_mutex_unlock(&pb->fin_lock);
 		job->finalized = true;
 		err = task->final_err;

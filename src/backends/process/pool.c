@@ -21,6 +21,7 @@
 #include "pcopy/clock.h"
 #include "pcopy/copy.h"
 #include "pcopy/job.h"
+#include "pcopy/resume.h"
 #include "pcopy/util.h"
 
 /* File data per batch: beyond this a batch is sent, to balance big files. */
@@ -213,7 +214,8 @@ static size_t batch_encode(struct proc_backend *pb, const struct proc_batch *b, 
 	int err = 0;
 
 	proto_batch_start(&wr, pb->sendbuf, pb->msg_max,
-			  (b->retry ? PROTO_BATCH_RETRY : 0) | (b->task ? PROTO_BATCH_TASK : 0));
+			  (b->retry ? PROTO_BATCH_RETRY : 0) | (b->task ? PROTO_BATCH_TASK : 0) |
+				  (b->task && b->task->resume ? PROTO_BATCH_JOURNAL : 0));
 	*nr_fds = 0;
 	for (unsigned i = 0; i < b->nr_dirs && !err; i++) {
 		struct proto_dir d = dir_record(b, b->dirs[i], fds, nr_fds);
@@ -223,6 +225,8 @@ static size_t batch_encode(struct proc_backend *pb, const struct proc_batch *b, 
 	if (b->task) {
 		fds[(*nr_fds)++] = b->task->src_fd;
 		fds[(*nr_fds)++] = b->task->dst_fd;
+		if (b->task->resume)
+			fds[(*nr_fds)++] = resume_journal_fd(b->task->resume);
 	}
 	for (unsigned i = b->nr_done; i < b->nr && !err; i++) {
 		const struct job *job = b->ent[i].job;

@@ -194,10 +194,12 @@ static unsigned parse_dirs(const unsigned char *p, struct proto_batch_view *view
 		view->src_fd[i] = (d->flags & PROTO_DIR_SRC) ? (int)fd++ : -1;
 		view->dst_fd[i] = (d->flags & PROTO_DIR_DST) ? (int)fd++ : -1;
 	}
-	view->task_src_fd = view->task_dst_fd = -1;
+	view->task_src_fd = view->task_dst_fd = view->task_journal_fd = -1;
 	if (view->hdr.flags & PROTO_BATCH_TASK) {
 		view->task_src_fd = (int)fd++;
 		view->task_dst_fd = (int)fd++;
+		if (view->hdr.flags & PROTO_BATCH_JOURNAL)
+			view->task_journal_fd = (int)fd++;
 	}
 	return fd;
 }

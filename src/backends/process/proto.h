@@ -20,7 +20,7 @@
 #define PROTO_NAME_MAX PATH_MAX	  /* bytes of one name, its NUL included */
 #define PROTO_NO_DIR 0xffff	  /* proto_job.link_dir of a job that links nothing */
 /* Descriptors of one batch: two per directory, then a large file's two. */
-#define PROTO_FDS_MAX (2 * PROTO_DIRS_MAX + 2)
+#define PROTO_FDS_MAX (2 * PROTO_DIRS_MAX + 3)
 
 /* The first word of every message. */
 enum proto_type {
@@ -32,6 +32,9 @@ enum proto_type {
 #define PROTO_BATCH_TASK                                                                           \
 	(1u << 1) /* JOB_CHUNKs: the file's source and destination                                 \
 		     descriptors come after the directories' */
+/* With PROTO_BATCH_TASK: the file's resume journal (pcopy/resume.h) comes
+ * third; the worker journals each chunk it copied. */
+#define PROTO_BATCH_JOURNAL (1u << 2)
 
 /*
  * A batch: this header, nr_dirs struct proto_dir, then nr_jobs jobs. The
@@ -133,7 +136,7 @@ struct proto_batch_view {
 	/* Index in the received descriptors of each directory's source and
 	 * destination (-1: absent), and of the task's (PROTO_BATCH_TASK). */
 	int src_fd[PROTO_DIRS_MAX], dst_fd[PROTO_DIRS_MAX];
-	int task_src_fd, task_dst_fd;
+	int task_src_fd, task_dst_fd, task_journal_fd;
 	struct proto_job_view jobs[PROTO_BATCH_MAX];
 };
 

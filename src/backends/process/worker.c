@@ -21,6 +21,7 @@
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
 #include "pcopy/report.h"
+#include "pcopy/resume.h"
 #include "pcopy/stop.h"
 #include "pcopy/util.h"
 
@@ -36,6 +37,7 @@ struct worker {
 	struct proto_batch_view view;	      /* the batch being run */
 	struct dir_node dirs[PROTO_DIRS_MAX]; /* its directories, around its descriptors */
 	int task_src_fd, task_dst_fd;	      /* JOB_CHUNK: the file's descriptors */
+	int task_journal_fd;		      /* and its resume journal, or -1 */
 	struct proto_writer results;	      /* results not sent yet */
 	uint64_t bytes_sent;		      /* PC_BYTES here at the last message */
 	uint64_t flushed_ns;		      /* when the last message went */
@@ -111,6 +113,11 @@ static int run_chunk_range(struct worker *wk, const struct proto_job *rec)
 	copy_select_pair(&wk->ctx, rec->st.st_dev, wk->dirs[rec->dir].dst_dev);
 	err = copy_range(&wk->ctx, wk->task_src_fd, wk->task_dst_fd, &rec->st, rec->offset,
 			 rec->length, &shrunk);
+	/* Journaled here, not in the parent: the read-back and the sync
+	 * must not hold up its collector. */
+	if (!err && !shrunk && wk->task_journal_fd >= 0)
+		err = resume_commit_fd(wk->task_journal_fd, wk->ctx.opts->chunk_size,
+				       wk->task_dst_fd, rec->offset, rec->length);
 	return !err && shrunk ? -PCOPY_ECHANGED : err;
 }
 
@@ -199,6 +206,7 @@ static void place_dirs(struct worker *wk, const int *fds)
 	}
 	wk->task_src_fd = v->task_src_fd >= 0 ? fds[v->task_src_fd] : -1;
 	wk->task_dst_fd = v->task_dst_fd >= 0 ? fds[v->task_dst_fd] : -1;
+	wk->task_journal_fd = v->task_journal_fd >= 0 ? fds[v->task_journal_fd] : -1;
 }
 
 /* Run the received batch, sending results at its end (or every RESULT_FLUSH_NS). */
