@@ -125,7 +125,7 @@ bool job_chunk_account(struct job *job, int err, bool shrunk);
 int job_finish_task(struct worker_ctx *w, struct file_task *task, int err, bool shrunk);
 
 /* The journal of a resumable @task is no longer needed: remove it. */
-void job_task_resume_done(struct file_task *task);
+void job_task_resume_done(struct progress *progress, struct file_task *task);
 
 /*
  * Was @err, just returned by the copy routine (copy_range) in @w, the

@@ -52,8 +52,13 @@ int resume_commit_fd(int jfd, uint64_t chunk, int dst_fd, uint64_t offset, uint6
 /* The journal's descriptor, to hand to a process worker. */
 int resume_journal_fd(const struct resume *r);
 
-/* Drop @r: the journal is kept (@keep: for the next run) or removed. */
-void resume_end(struct resume *r, bool keep);
+/* Drop @r: the journal is kept (@keep: for the next run) or removed.
+ * Returns 0, or -errno when the journal could not be removed (the caller
+ * says so: a stray file is left in the destination). */
+int resume_end(struct resume *r, bool keep);
+
+/* The journal's name in its directory (for a message). */
+const char *resume_journal_name(const struct resume *r);
 
 /* Remove @job's stale partial and journal, if any (--no-resume). */
 void resume_discard(const struct job *job);

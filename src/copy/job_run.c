@@ -19,6 +19,7 @@
 #include "pcopy/meta.h"
 #include "pcopy/progress.h"
 #include "pcopy/quick_check.h"
+#include "pcopy/quote.h"
 #include "pcopy/report.h"
 #include "pcopy/resume.h"
 #include "pcopy/stop.h"
@@ -360,10 +361,30 @@ int job_chunk_done(struct worker_ctx *w, struct job *job, int err, bool shrunk)
 	return task->final_err;
 }
 
-void job_task_resume_done(struct file_task *task)
+void job_task_resume_done(struct progress *progress, struct file_task *task)
 {
-	resume_end(task->resume, false);
+	struct resume *r = task->resume;
+	char *path;
+	int err;
+
+	if (!r)
+		return;
+	/* The file is in place; a journal that will not go is a stray file
+	 * in DEST, and the run says so (exit 1), as cp for "cannot remove". */
+	path = dir_dst_path(task->file_job->dir, resume_journal_name(r));
+	err = resume_end(r, false);
 	task->resume = NULL;
+	if (err) {
+		char *q = quote_name(path, true);
+		size_t size = strlen(q) + 128;
+		char *msg = xmalloc(size);
+
+		snprintf(msg, size, "cannot remove %s: %s", q, report_strerror(err));
+		report_error_msg(progress, NULL, err, msg);
+		free(msg);
+		free(q);
+	}
+	free(path);
 }
 
 int job_finish_task(struct worker_ctx *w, struct file_task *task, int err, bool shrunk)
@@ -380,7 +401,7 @@ int job_finish_task(struct worker_ctx *w, struct file_task *task, int err, bool 
 	}
 	err = job_finish_file(w, task->file_job, task->src_fd, task->dst_fd, &task->tmp_name,
 			      task->may_exist, err, shrunk);
-	job_task_resume_done(task);
+	job_task_resume_done(w->progress, task);
 	return err;
 }
 

@@ -313,18 +313,26 @@ int resume_journal_fd(const struct resume *r)
 	return r->jfd;
 }
 
-void resume_end(struct resume *r, bool keep)
+const char *resume_journal_name(const struct resume *r)
 {
+	return r->journal;
+}
+
+int resume_end(struct resume *r, bool keep)
+{
+	int err = 0;
+
 	if (!r)
-		return;
+		return 0;
 	if (r->jfd >= 0)
 		close(r->jfd);
-	if (!keep)
-		unlinkat(r->dirfd, r->journal, 0);
+	if (!keep && unlinkat(r->dirfd, r->journal, 0) < 0 && errno != ENOENT)
+		err = -errno;
 	free(r->done);
 	free(r->partial);
 	free(r->journal);
 	free(r);
+	return err;
 }
 
 void resume_discard(const struct job *job)

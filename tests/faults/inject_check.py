@@ -10,7 +10,9 @@ destination after it, STDERR pcopy's messages, RC its exit status.
 * RC 1 names the failed path: a message names an entry of SRC or DST;
   RC 0 prints no error (the failure was retried or had a fallback), and
   the caller compares the whole tree with cp -a's;
-* no .pcopy.* temporary is left; every regular file under DST is complete:
+* no .pcopy.* temporary is left, and a .NAME.pcopy-journal or -partial (a
+  resumable copy's) only with RC 1 and a message naming it; every regular
+  file under DST is complete:
   its SRC version or its OLD one (an existing file keeps its old content);
 * everything that no message names (nor an ancestor, nor a hard link of
   it) is copied: type, data, symlink target, mode, owner, mtime.
@@ -102,6 +104,11 @@ def main(src, old, dst, errfile, rc):
 		checks += 1
 		if os.path.basename(rel).startswith(".pcopy."):
 			bad.append("temporary left: %s" % rel)
+		elif re.search(r"\.pcopy-(journal|partial)$", rel):
+			# A resume file holds no data under a final name; one left
+			# behind must have been said (RC 1, "cannot remove 'it'").
+			if rc == 0 or rel not in stderr:
+				bad.append("resume file left unsaid: %s" % rel)
 		elif stat.S_ISREG(st.st_mode):
 			h = sha(os.path.join(dst, rel))
 			ok = [sha(os.path.join(t, rel)) for t, m in ((src, s), (old, o))

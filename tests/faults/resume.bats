@@ -282,3 +282,13 @@ no_resume_files() {
 	cmp src/big dst/big
 	no_resume_files
 }
+
+@test "a journal that cannot be removed after the publish: the file is whole, the run says so and exits 1" {
+	make_src 8
+	run --separate-stderr strace -f -qq -o /dev/null -e trace=unlinkat \
+		-e inject=unlinkat:error=EPERM "$PCOPY" -B "$PCOPY_BACKEND" --chunk-size=1M src/big dst/big
+	assert_status 1
+	[[ "$stderr" == *"cannot remove 'dst/.big.pcopy-journal': Operation not permitted"* ]] ||
+		{ echo "stderr: $stderr"; return 1; }
+	cmp src/big dst/big
+}

@@ -50,7 +50,7 @@ static void finish_done(struct proc_backend *pb, struct job *job, int err, bool 
 		if (job->err_dst)
 			file->err_dst = true;
 		/* Published or abandoned by the worker: the journal goes. */
-		job_task_resume_done(task);
+		job_task_resume_done(pb->base.progress, task);
 	} else {
 		pthread_mutex_lock(&pb->fin_lock);
 		(void)job_finish_task(&pb->fin, task, err, false);
