@@ -124,6 +124,10 @@ struct uring_worker {
 /* Per worker: blocks (UBLK_MAX * UBLK_SIZE bytes of buffers) and files in flight. */
 #define UBLK_MAX 64
 #define UFILE_MAX 256
+/* Files larger than this (and chunks) are copied with copy_file_range (file.c). */
+#ifndef UFILE_RING_MAX_SIZE
+#define UFILE_RING_MAX_SIZE (4ull << 20)
+#endif
 
 /* Set up / release the pools of @u (not its ring). */
 void ufile_pools_init(struct uring_worker *u);
