@@ -47,6 +47,19 @@ wait_ranks() {
 	return 1
 }
 
+# wait_no_ranks: wait (10 s at most) until no rank runs any more. mpirun
+# may return while the ranks it killed are still going down (under load),
+# and a rank still alive could add a temporary after the next run's sweep.
+wait_no_ranks() {
+	local end=$((SECONDS + 10))
+	while [ $SECONDS -lt $end ]; do
+		[ -z "$(pids_of_ranks)" ] && return 0
+		sleep 0.05
+	done
+	echo "ranks still running: $(pids_of_ranks)"
+	return 1
+}
+
 # A tree that keeps 3 ranks busy for a few seconds: files above the chunk
 # size (split between ranks) and small files in several directories.
 busy_tree() {
@@ -151,6 +164,7 @@ copy_started() {
 	kill -INT $(pids_of_ranks)
 	wait $job || status=$?
 	[ "$status" -eq 130 ] || { echo "exit $status"; cat err; return 1; }
+	wait_no_ranks
 	no_partial_files src dst
 }
 
@@ -182,6 +196,7 @@ copy_started() {
 	wait $job || status=$?
 	[ "$status" -ne 0 ] || { echo "the job ended with 0 after a rank was killed"; return 1; }
 	[ "$status" -ne 124 ] || { echo "hung: killed by timeout"; return 1; }
+	wait_no_ranks
 	same_data src dst
 	run --separate-stderr mpi_pcopy 3 -a -u -T --chunk-size=1M src dst
 	assert_status 0
