@@ -89,7 +89,8 @@ counted_run() {
 	size=$(stat -c %s src/big)
 	rm -rf trace
 	mkdir trace
-	run strace -ff -qq -y -e trace=read,pread64,readv,preadv,write,pwrite64,writev,pwritev,copy_file_range,sendfile,splice \
+	# LeakSanitizer cannot run under ptrace (the sanitizer build).
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 run strace -ff -qq -y -e trace=read,pread64,readv,preadv,write,pwrite64,writev,pwritev,copy_file_range,sendfile,splice \
 		-o trace/t "$PCOPY" -B "$PCOPY_BACKEND" "$@" src/big dst/big
 	[ "$status" -eq 0 ] || { echo "exit $status: $output"; return 1; }
 	read -r src_read dst_written dst_read < <("$PYTHON" - "$W/src/big" "$W/dst/" "$PCOPY_BACKEND" trace/t.* <<'EOF'
@@ -285,7 +286,8 @@ no_resume_files() {
 
 @test "a journal that cannot be removed after the publish: the file is whole, the run says so and exits 1" {
 	make_src 8
-	run --separate-stderr strace -f -qq -o /dev/null -e trace=unlinkat \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		run --separate-stderr strace -f -qq -o /dev/null -e trace=unlinkat \
 		-e inject=unlinkat:error=EPERM "$PCOPY" -B "$PCOPY_BACKEND" --chunk-size=1M src/big dst/big
 	assert_status 1
 	[[ "$stderr" == *"cannot remove 'dst/.big.pcopy-journal': Operation not permitted"* ]] ||
