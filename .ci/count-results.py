@@ -4,6 +4,23 @@ exit status for unit tests. Prints 'N passed, N failed' (skips listed apart)."""
 import json
 import sys
 
+
+def detail(out, start=None, limit=12):
+    """The lines that say why: a TAP case's '# ' diagnostics after its
+    'not ok', or the last lines of a plain test's output (the tail of the
+    CI log is often all a reader gets)."""
+    lines = out.splitlines()
+    if start is not None:
+        i = lines.index(start) + 1
+        diag = []
+        while i < len(lines) and lines[i].startswith("#"):
+            diag.append(lines[i])
+            i += 1
+        lines = diag
+    for l in lines[-limit:]:
+        print(f"    | {l[:300]}", file=sys.stderr)
+
+
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
     try:
@@ -21,6 +38,7 @@ for path in sys.argv[1:]:
                 if l.startswith("not ok"):
                     failed += 1
                     print(f"FAILED {t['name']}: {l}", file=sys.stderr)
+                    detail(out, l)
                 elif "# skip" in l.lower():
                     skipped += 1
                 else:
@@ -37,6 +55,7 @@ for path in sys.argv[1:]:
         else:
             failed += 1
             print(f"FAILED {t['name']}: {t['result']}", file=sys.stderr)
+            detail(out + (t.get("stderr") or ""))
 if skipped:
     print(f"({skipped} skipped)")
 print(f"{passed} passed, {failed} failed")
