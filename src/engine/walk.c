@@ -410,6 +410,10 @@ static bool walk_up_to_date(struct walker *wk, struct job *job)
 	if (!quick_check_up_to_date(&wk->w, job, &dst))
 		return false;
 	job->skipped = PC_SKIPPED_UNCHANGED;
+	/* A chunked file's partial and journal that a power cut left beside
+	 * it (after its rename) are stale, as in submit_chunked(). */
+	if ((uint64_t)job->st.st_size > opts->chunk_size)
+		resume_discard(job);
 	return true;
 }
 

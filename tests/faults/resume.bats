@@ -294,3 +294,21 @@ no_resume_files() {
 		{ echo "stderr: $stderr"; return 1; }
 	cmp src/big dst/big
 }
+
+@test "a power cut after the rename: -u beside the up-to-date file drops the stale partial and journal" {
+	make_src 8
+	"$PCOPY" -B "$PCOPY_BACKEND" -a --chunk-size=1M src/big dst/big
+	# what a cut between the rename and the journal's removal leaves (the
+	# partial too, as a cut in a later run of another source might)
+	echo stale >dst/.big.pcopy-journal
+	echo stale >dst/.big.pcopy-partial
+	run "$PCOPY" -B "$PCOPY_BACKEND" -a -u --chunk-size=1M src/big dst/big
+	assert_status 0
+	cmp src/big dst/big
+	no_resume_files
+	# the same through a directory operand (the walker's up-to-date check)
+	echo stale >dst/.big.pcopy-journal
+	run "$PCOPY" -B "$PCOPY_BACKEND" -a -u --chunk-size=1M -T src dst
+	assert_status 0
+	no_resume_files
+}
