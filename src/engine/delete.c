@@ -76,26 +76,56 @@ static void delete_list_free(struct delete_list *l)
 	free(l->types);
 }
 
-/* Read every name of @dirp (not . and ..) into @l. Returns 0 or -errno. */
-static int delete_list_read(DIR *dirp, struct delete_list *l)
-{
-	struct dirent *e;
+/* getdents64's buffer: a directory of a few hundred names in one call. */
+#define DELETE_DENTS_SIZE (32u << 10)
 
-	for (;;) {
-		errno = 0;
-		e = readdir(dirp);
-		if (!e)
-			return errno ? -errno : 0;
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (l->nr == l->alloc) {
-			l->alloc = l->alloc ? l->alloc * 2 : 32;
-			l->names = xrealloc(l->names, l->alloc * sizeof(*l->names));
-			l->types = xrealloc(l->types, l->alloc);
-		}
-		l->types[l->nr] = e->d_type;
-		l->names[l->nr++] = xstrdup(e->d_name);
+static void delete_list_add(struct delete_list *l, const char *name, unsigned char type)
+{
+	if (l->nr == l->alloc) {
+		l->alloc = l->alloc ? l->alloc * 2 : 32;
+		l->names = xrealloc(l->names, l->alloc * sizeof(*l->names));
+		l->types = xrealloc(l->types, l->alloc);
 	}
+	l->types[l->nr] = type;
+	l->names[l->nr++] = xstrdup(name);
+}
+
+/*
+ * Read every name of the directory open at @fd (not . and ..) into @l,
+ * from its start: getdents64 on the descriptor in hand, with no second
+ * open or DIR stream (the walker is done with a finished directory's
+ * descriptors, and nothing else reads them in order). Returns 0 or -errno.
+ */
+static int delete_list_read(int fd, struct delete_list *l)
+{
+	char *buf;
+	ssize_t n;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return neg_errno();
+	buf = xmalloc(DELETE_DENTS_SIZE);
+	while ((n = getdents64(fd, buf, DELETE_DENTS_SIZE)) > 0) {
+		for (ssize_t pos = 0; pos < n;) {
+			struct dirent64 *e = (struct dirent64 *)(buf + pos);
+
+			pos += e->d_reclen;
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				delete_list_add(l, e->d_name, e->d_type);
+		}
+	}
+	free(buf);
+	return n < 0 ? neg_errno() : 0;
+}
+
+static int delete_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Is @name one of the source's names in @src (sorted)? */
+static bool delete_in_source(const struct delete_list *src, const char *name)
+{
+	return bsearch(&name, src->names, src->nr, sizeof(*src->names), delete_name_cmp) != NULL;
 }
 
 static bool delete_is_dir(int dfd, const char *name, unsigned char type)
@@ -127,33 +157,30 @@ static int delete_contents(struct delete_ctx *d, int dfd, const char *name,
 {
 	struct delete_list l = { 0 };
 	char *below = path_join(n->below, name);
-	DIR *dirp;
 	int fd, err;
 
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || !(dirp = fdopendir(fd))) {
+	if (fd < 0) {
 		err = neg_errno();
-		if (fd >= 0)
-			close(fd);
 		report_error(d->progress, n->path, err);
 		free(below);
 		return err;
 	}
-	err = delete_list_read(dirp, &l);
+	err = delete_list_read(fd, &l);
 	if (err)
 		report_error(d->progress, n->path, err);
 	for (size_t i = 0; i < l.nr && !err && !stop_requested(); i++) {
-		bool sub_dir = delete_is_dir(dirfd(dirp), l.names[i], l.types[i]);
+		bool sub_dir = delete_is_dir(fd, l.names[i], l.types[i]);
 		char *sub_path = path_join(n->path, l.names[i]);
 		char *sub_rel = path_join(n->rel, l.names[i]);
 		struct delete_names sub = { sub_path, sub_rel, n->dir, below };
 
 		if (!delete_protected(d, sub_rel, l.names[i], sub_dir))
-			delete_entry(d, dirfd(dirp), l.names[i], sub_dir, &sub);
+			delete_entry(d, fd, l.names[i], sub_dir, &sub);
 		free(sub_rel);
 		free(sub_path);
 	}
-	closedir(dirp);
+	close(fd);
 	delete_list_free(&l);
 	free(below);
 	return err;
@@ -247,27 +274,32 @@ static bool delete_blocked(struct delete_ctx *d)
 	return true;
 }
 
-/* Remove the entries of @l (names in @dir's destination) that the source lacks. */
+/*
+ * Remove the entries of @l (names in @dir's destination) that the source
+ * lacks; @src: the source directory's names, sorted (one listing instead
+ * of a stat per name).
+ */
 static void delete_missing(struct delete_ctx *d, struct dir_node *dir, int dfd,
-			   const struct delete_list *l)
+			   const struct delete_list *l, const struct delete_list *src)
 {
 	char *dir_path = dir_dst_path(dir->parent, dir->dst_name);
 	char *rel_dir = delete_rel_dir(dir);
-	struct stat st;
 
 	for (size_t i = 0; i < l->nr && !stop_requested() && !delete_blocked(d); i++) {
 		const char *name = l->names[i];
-		bool is_dir = delete_is_dir(dfd, name, l->types[i]);
-		char *rel = path_join(rel_dir, name);
-		bool excluded = d->excludes && exclude_match(d->excludes, rel, name, is_dir);
+		bool in_source = delete_in_source(src, name);
+		/* In the source and no --exclude to ask: kept, with no stat. */
+		bool is_dir = (!in_source || d->excludes) && delete_is_dir(dfd, name, l->types[i]);
+		char *rel = d->excludes ? path_join(rel_dir, name) : NULL;
+		bool excluded = rel && exclude_match(d->excludes, rel, name, is_dir);
 
 		/* Kept: excluded (unless --delete-excluded), or in the source. */
-		if (excluded ? !d->opts->delete_excluded
-			     : fstatat(dir->src_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
-				       errno != ENOENT) {
+		if (excluded ? !d->opts->delete_excluded : in_source) {
 			free(rel);
 			continue;
 		}
+		if (!rel)
+			rel = path_join(rel_dir, name);
 		char *path = path_join(dir_path, name);
 		struct delete_names n = { path, rel, dir, "" };
 
@@ -281,29 +313,32 @@ static void delete_missing(struct delete_ctx *d, struct dir_node *dir, int dfd,
 
 void delete_extraneous(struct delete_ctx *d, struct dir_node *dir)
 {
-	struct delete_list l = { 0 };
-	DIR *dirp;
-	int fd, err;
+	struct delete_list l = { 0 }, src = { 0 };
+	bool src_failed = false;
+	int err;
 
 	/* A directory we created holds only what we copied into it. */
 	if (dir->dst_fresh || dir->dst_dirfd < 0 || dir->src_dirfd < 0 || delete_blocked(d))
 		return;
-	fd = openat(dir->dst_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(dirp = fdopendir(fd))) {
-		err = neg_errno();
-		if (fd >= 0)
-			close(fd);
-		goto fail;
+	err = delete_list_read(dir->src_dirfd, &src);
+	if (err) {
+		/* Not seen whole now: nothing is deleted on a partial view. */
+		delete_note_source_error(d);
+		src_failed = true;
+	} else {
+		err = delete_list_read(dir->dst_dirfd, &l);
 	}
-	err = delete_list_read(dirp, &l);
-	if (!err)
-		delete_missing(d, dir, dirfd(dirp), &l);
-	closedir(dirp);
+	if (!err) {
+		/* (only the names are sorted: the source's types go unused) */
+		qsort(src.names, src.nr, sizeof(*src.names), delete_name_cmp);
+		delete_missing(d, dir, dir->dst_dirfd, &l, &src);
+	}
 	delete_list_free(&l);
+	delete_list_free(&src);
 	if (!err)
 		return;
-fail:;
-	char *path = dir_dst_path(dir->parent, dir->dst_name);
+	char *path = src_failed ? dir_src_path(dir->parent, dir->src_name)
+				: dir_dst_path(dir->parent, dir->dst_name);
 
 	report_error(d->progress, path, err);
 	free(path);

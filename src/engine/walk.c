@@ -204,7 +204,11 @@ struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const
 	dir->meta_pending = true;
 	dir->followed = follow;
 	walk_note_dst_dir(wk, dir);
-	if (!fresh && wk->opts->update && !wk->opts->dry_run)
+	/* -u: a stale temporary a cut left. --delete removes it at the end
+	 * anyway (it is not in the source) with the listing it makes, unless
+	 * an --exclude could keep it. */
+	if (!fresh && wk->opts->update && !wk->opts->dry_run &&
+	    !(wk->opts->delete_extraneous && !wk->excludes))
 		dest_sweep_temps(dst_fd);
 	if (wk->opts->itemize) {
 		/* A new one now, before its entries; a changed one when done. */
