@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "backends/queue.h"
+#include "backends/sched.h"
 #include "pcopy/backend.h"
 #include "pcopy/copy.h"
 #include "pcopy/job.h"
@@ -18,6 +19,8 @@
 /* Jobs waiting per worker: enough to keep workers busy while the walker
  * stats, small enough that pinned directories stay few. */
 #define QUEUE_PER_WORKER 256
+/* Jobs a worker takes at once: one lock for a few short jobs. */
+#define THREAD_TAKE 4
 
 struct thread_backend {
 	struct backend base;
@@ -46,8 +49,16 @@ static void *worker_main(void *arg)
 	struct job *job;
 
 	progress_bind_slot(be->progress, tw->ctx.slot);
-	while ((job = queue_take(&tw->tb->queue, 1, true)))
-		backend_job_done(be, job, job_run(&tw->ctx, job));
+	sched_worker_self();
+	while ((job = queue_take(&tw->tb->queue, THREAD_TAKE, true))) {
+		while (job) {
+			struct job *next = job->next;
+
+			job->next = NULL;
+			backend_job_done(be, job, job_run(&tw->ctx, job));
+			job = next;
+		}
+	}
 	return NULL;
 }
 

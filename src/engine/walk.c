@@ -27,7 +27,6 @@
 #include "pcopy/hardlink.h"
 #include "pcopy/job.h"
 #include "pcopy/progress.h"
-#include "pcopy/quick_check.h"
 #include "pcopy/quote.h"
 #include "pcopy/report.h"
 #include "pcopy/resume.h"
@@ -393,34 +392,6 @@ static bool claim_link(struct walker *wk, struct job *job)
 	return false;
 }
 
-/*
- * -u on a tree copied before: most files are up to date. Deciding that
- * here, with the one stat the worker would make, spares each of them the
- * trip through the queue and back (issue 18: 4 futex calls per file on a
- * no-op run with io_uring). Whatever is not plainly up to date goes on to
- * the worker, whose precheck decides in the same order as here.
- */
-static bool walk_up_to_date(struct walker *wk, struct job *job)
-{
-	const struct pcopy_opts *opts = wk->opts;
-	struct stat dst;
-
-	if (job->kind != JOB_FILE || job->dir->dst_fresh || !opts->update || opts->checksum ||
-	    opts->no_clobber || opts->dry_run)
-		return false;
-	if (fstatat(job->dir->dst_dirfd, job->dst_name, &dst, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    S_ISDIR(dst.st_mode) || (dst.st_dev == job->st.st_dev && dst.st_ino == job->st.st_ino))
-		return false;
-	if (!quick_check_up_to_date(&wk->w, job, &dst))
-		return false;
-	job->skipped = PC_SKIPPED_UNCHANGED;
-	/* A chunked file's partial and journal that a power cut left beside
-	 * it (after its rename) are stale, as in submit_chunked(). */
-	if ((uint64_t)job->st.st_size > opts->chunk_size)
-		resume_discard(job);
-	return true;
-}
-
 static void submit_file(struct walker *wk, struct job *job)
 {
 	/* Links are not data to copy: they stay out of the totals. */
@@ -440,10 +411,6 @@ static void submit_file(struct walker *wk, struct job *job)
 
 		progress_large_file(wk->progress, path, (uint64_t)job->st.st_size);
 		free(path);
-	}
-	if (walk_up_to_date(wk, job)) {
-		engine_job_done(wk->engine, job, 0);
-		return;
 	}
 	/* A dry run writes nothing, so there is nothing to split. */
 	if ((uint64_t)job->st.st_size > wk->opts->chunk_size && !wk->opts->dry_run)

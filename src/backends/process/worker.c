@@ -15,6 +15,7 @@
 
 #include "backends/process/proto.h"
 #include "backends/process/worker.h"
+#include "backends/sched.h"
 #include "pcopy/clock.h"
 #include "pcopy/copy.h"
 #include "pcopy/copy_file.h"
@@ -76,6 +77,7 @@ static void worker_setup(int sock, pid_t parent)
 		close(sock);
 	}
 	close_range(SOCK_FD + 1, ~0u, 0);
+	sched_worker_self();
 }
 
 /* Data bytes this process has counted so far (its own copy of the counters). */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "backends/queue.h"
+#include "backends/sched.h"
 #include "backends/uring/uring.h"
 #include "pcopy/backend.h"
 #include "pcopy/copy.h"
@@ -135,6 +136,7 @@ static void *uring_worker_main(void *arg)
 
 	worker_ring_ready(u);
 	progress_bind_slot(u->ctx.progress, u->ctx.slot);
+	sched_worker_self();
 	while (worker_fill(u)) {
 		if (u->nr_ops)
 			worker_reap(u);
