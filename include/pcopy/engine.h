@@ -77,6 +77,17 @@ void engine_dir_release(struct engine *engine, struct dir_node *dir);
 /* The source could not be read whole (not a vanished file): --delete stops. */
 void engine_note_source_error(struct engine *engine);
 
+/* Was engine_note_source_error() called (in this process)? */
+bool engine_source_incomplete(struct engine *engine);
+
+/*
+ * --delete in @dir now, rather than when its last reference goes: for the
+ * mpi backend, whose ranks apply directory metadata in a phase of its own
+ * (engine_set_dir_meta_hook). Says once, and deletes nothing, after a
+ * source error.
+ */
+void engine_delete_extraneous(struct engine *engine, struct dir_node *dir);
+
 /* Count a new struct dir_node (the walker calls it for each one it makes). */
 void engine_dir_track(struct engine *engine);
 

@@ -68,6 +68,11 @@ void delete_note_source_error(struct delete_ctx *d)
 	atomic_store(&d->src_error, true);
 }
 
+bool delete_source_incomplete(struct delete_ctx *d)
+{
+	return atomic_load(&d->src_error);
+}
+
 static void delete_list_free(struct delete_list *l)
 {
 	for (size_t i = 0; i < l->nr; i++)

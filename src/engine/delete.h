@@ -29,6 +29,7 @@ void delete_release(struct delete_ctx *d);
 
 /* An error reading the source: no deletion from now on (rsync's rule). */
 void delete_note_source_error(struct delete_ctx *d);
+bool delete_source_incomplete(struct delete_ctx *d);
 
 /*
  * Remove from @dir's destination what its source lacks (before the

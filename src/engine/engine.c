@@ -151,6 +151,17 @@ void engine_note_source_error(struct engine *engine)
 	delete_note_source_error(&engine->del);
 }
 
+bool engine_source_incomplete(struct engine *engine)
+{
+	return delete_source_incomplete(&engine->del);
+}
+
+void engine_delete_extraneous(struct engine *engine, struct dir_node *dir)
+{
+	if (engine->opts->delete_extraneous)
+		delete_extraneous(&engine->del, dir);
+}
+
 unsigned engine_nr_dirs(struct engine *engine)
 {
 	return atomic_load(&engine->nr_dirs);

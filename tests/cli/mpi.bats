@@ -295,3 +295,69 @@ copy_started() {
 		[[ $output == *"with --backend=mpi: not supported yet"* ]]
 	done
 }
+
+# delete_tree: src, and dst holding an older copy plus what src lacks: files,
+# a symlink (removed, never followed), a whole subtree, in several
+# directories that different ranks list.
+delete_tree() {
+	mkdir -p src/a/b src/c dst/a/b dst/c dst/gone/deep
+	echo 1 >src/a/f
+	echo 2 >src/a/b/g
+	echo 3 >src/c/h
+	random_file src/big 3072
+	for i in 1 2 3 4 5 6; do
+		mkdir -p "src/d$i" "dst/d$i"
+		echo "$i" >"src/d$i/keep"
+		echo stale >"dst/d$i/stale"
+	done
+	echo x >dst/a/old
+	echo y >dst/a/b/old2
+	echo z >dst/gone/deep/z
+	ln -s /etc dst/c/link
+	echo t >dst/top
+	# old times: rsync mistimes directories written in the current second
+	find src -exec touch -h -d '2020-01-01 00:00:00.5' {} +
+}
+
+@test "--delete with 1 to 3 ranks: the tree rsync -a --delete makes; -v says each deletion" {
+	require_cmd rsync
+	local np
+	for np in 1 2 3; do
+		rm -rf src dst ref
+		delete_tree
+		cp -a dst ref
+		rsync -a --delete src/ ref/
+		run --separate-stderr mpi_pcopy "$np" -a -v --delete --chunk-size=1M -T src dst
+		assert_status 0
+		assert_contains "$output" "deleting dst/gone/"
+		assert_contains "$output" "deleting dst/d4/stale"
+		assert_contains "$output" "deleting dst/c/link"
+		assert_same_tree --no-atime ref dst
+		[ -d /etc ]
+	done
+}
+
+@test "--delete: a source error on one rank stops deletion on every rank, said once" {
+	require_root
+	require_cmd setpriv
+	local world
+	world=$(mktemp -d /tmp/pcopy-mpi-delete.XXXXXX)
+	cp "$PCOPY" "$world/pcopy"
+	cd "$world"
+	delete_tree
+	mkdir src/locked
+	chmod 000 src/locked
+	chown -R 65534:65534 dst
+	chmod 0777 "$world"
+	run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+		env HOME="$world" TMPDIR="$world" timeout -k 5 120 mpirun --oversubscribe \
+		--bind-to none --mca btl self,vader -np 3 ./pcopy -B mpi -a --delete -T src dst
+	cd /
+	[ "$status" -eq 1 ] || { echo "status $status: $stderr"; rm -rf "$world"; return 1; }
+	[ "$(grep -c 'skipping file deletion' <<<"$stderr")" -eq 1 ] || { echo "$stderr"; rm -rf "$world"; return 1; }
+	local left
+	left=$(find "$world/dst" -name stale | wc -l)
+	[ -e "$world/dst/top" ] && [ -e "$world/dst/gone/deep/z" ] && [ "$left" -eq 6 ] ||
+		{ echo "deleted on a partial view (stale left: $left)"; rm -rf "$world"; return 1; }
+	rm -rf "$world"
+}

@@ -16,6 +16,8 @@
  *     contiguous runs of chunks (or whole files, where the file system is
  *     not safe for several writers);
  *  4. directory metadata, deepest first, once every rank's data is in;
+ *     --delete first in each directory, by the rank that listed it (off
+ *     everywhere when any rank could not read the source whole);
  *  5. one status for all: rank 0 sums the counters and broadcasts it.
  * Only the main thread of a rank calls MPI (MPI_THREAD_FUNNELED).
  */
@@ -117,6 +119,7 @@ struct mpi_ctx {
 	struct mpi_root *roots;
 	uint32_t nr_roots;
 	bool one_node;	 /* every rank runs on this machine (one kernel, one cache) */
+	bool delete_off; /* --delete: another rank could not read the source whole */
 	char run_id[20]; /* hex, the same on every rank: named temporaries */
 
 	/* The walk (mpi_walk.c). */

@@ -699,6 +699,26 @@ static int deepest_first(const void *a, const void *b)
 	return x->depth != y->depth ? (x->depth > y->depth ? -1 : 1) : 0;
 }
 
+/*
+ * --delete in one directory this rank listed, before its metadata (which
+ * the removals would change). Every rank's data is in, so no job writes
+ * in it; the names it removes are not in the source, so no other rank
+ * listed them, and a subdirectory another rank owns is never touched.
+ */
+static void delete_in_dir(struct mpi_ctx *m, const struct mpi_dir *d)
+{
+	struct dir_node *dir;
+
+	if (!m->opts->delete_extraneous || m->delete_off || d->fresh)
+		return;
+	dir = mpi_open_dir(m, d->root, d->rel);
+	if (!dir)
+		return;
+	engine_delete_extraneous(m->engine, dir);
+	/* Not meta_pending: the release only closes it. */
+	engine_dir_release(m->engine, dir);
+}
+
 int mpi_apply_dir_meta(struct mpi_ctx *m)
 {
 	struct xattr_scratch x = { 0 };
@@ -711,6 +731,7 @@ int mpi_apply_dir_meta(struct mpi_ctx *m)
 
 		if (d->root >= m->nr_roots || !m->roots[d->root].top)
 			continue;
+		delete_in_dir(m, d);
 		top = m->roots[d->root].top;
 		src_fd = mpi_open_beneath(top->src_dirfd, d->rel);
 		dst_fd = mpi_open_beneath(top->dst_dirfd, d->rel);

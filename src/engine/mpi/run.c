@@ -90,6 +90,28 @@ static void make_run_id(struct mpi_ctx *m)
 		 (unsigned long long)(id & 0xffffffffffffull));
 }
 
+/*
+ * --delete: a source error on any rank turns deletion off on all (rsync's
+ * rule: never delete on a partial view). Rank 0 takes the error as its
+ * own, so that "skipping file deletion" is said once, there; the other
+ * ranks just delete nothing.
+ */
+static int share_source_error(struct mpi_ctx *m)
+{
+	int mine, any = 0;
+
+	if (!m->opts->delete_extraneous)
+		return 0;
+	mine = engine_source_incomplete(m->engine);
+	if (mpi_allreduce(m, &mine, &any, 1, MPI_INT, MPI_LOR))
+		return -EINTR;
+	if (any && m->rank == 0)
+		engine_note_source_error(m->engine);
+	else if (any)
+		m->delete_off = true;
+	return 0;
+}
+
 int mpi_run(const struct pcopy_opts *opts)
 {
 	struct pcopy_opts rank_opts = *opts;
@@ -140,7 +162,7 @@ int mpi_run(const struct pcopy_opts *opts)
 	progress_walk_done(m.progress);
 	engine_finish_jobs(m.engine);
 	/* Every rank's data is in: directory metadata can go last. */
-	if (stop_requested() || mpi_barrier(&m) || mpi_apply_dir_meta(&m))
+	if (stop_requested() || mpi_barrier(&m) || share_source_error(&m) || mpi_apply_dir_meta(&m))
 		stop_now(&m);
 	mpi_close_roots(&m);
 	walker_release(&m.wk);
