@@ -225,8 +225,6 @@ void cli_backup_release(struct pcopy_opts *o)
 /* What the backends cannot do yet: refused, never ignored. */
 static void backup_check(const struct pcopy_opts *o)
 {
-	if (o->backend == BACKEND_MPI && o->nr_link_dests)
-		die("--link-dest with --backend=mpi: not supported yet");
 	if (o->backend == BACKEND_MPI && o->itemize)
 		die("--itemize-changes with --backend=mpi: not supported yet");
 }

@@ -282,10 +282,7 @@ PY
 	assert_contains "$stderr" "at most 20 --link-dest"
 }
 
-@test "--link-dest and --itemize with -B mpi: a usage error, exit 2" {
-	run --separate-stderr "$PCOPY" -B mpi --link-dest=x a b
-	assert_status 2
-	assert_contains "$stderr" "--link-dest with --backend=mpi"
+@test "--itemize with -B mpi: a usage error, exit 2" {
 	run --separate-stderr "$PCOPY" -B mpi --itemize a b
 	assert_status 2
 	assert_contains "$stderr" "--itemize-changes with --backend=mpi"

@@ -361,3 +361,40 @@ delete_tree() {
 		{ echo "deleted on a partial view (stale left: $left)"; rm -rf "$world"; return 1; }
 	rm -rf "$world"
 }
+
+# shared_with BASE TREE: TREE's files that are BASE's inodes, one per line.
+shared_with() {
+	(cd "$2" && find . -type f | sort | while read -r f; do
+		[ "$(stat -c %i "$f")" = "$(stat -c %i "$1/$f" 2>/dev/null)" ] && echo "$f"
+	done)
+}
+
+@test "--link-dest with 3 ranks: the inode sharing rsync -aH --link-dest gives (large files, hard links)" {
+	require_cmd rsync
+	mkdir -p s/a s/b
+	local i
+	for i in 1 2 3 4 5; do
+		echo "$i" >"s/a/f$i"
+		echo "$i" >"s/b/g$i"
+	done
+	random_file s/big 3072
+	random_file s/big2 3072
+	ln s/a/f1 s/b/hl
+	find s -exec touch -h -d '2020-01-01 00:00:00.5' {} +
+	cp -a s base
+	# changed: a small file and a large one (other size); new: one file
+	echo changed >s/a/f2
+	random_file s/big2 2048
+	echo new >s/a/new
+	touch -d '2021-01-01' s/a/f2 s/big2 s/a/new
+	# (and old directory times: rsync mistimes those of the current second)
+	find s -type d -exec touch -d '2021-01-01' {} +
+	rsync -aH --link-dest="$PWD/base" s/ ref/
+	run --separate-stderr mpi_pcopy 3 -a --chunk-size=1M --link-dest="$PWD/base" -T s snap
+	assert_status 0
+	assert_same_tree --no-atime ref snap
+	diff <(shared_with "$PWD/base" ref) <(shared_with "$PWD/base" snap)
+	# the unchanged large file and the hard-link pair are shared
+	shared_with "$PWD/base" snap | grep -qx './big'
+	shared_with "$PWD/base" snap | grep -qx './b/hl'
+}

@@ -23,6 +23,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "engine/linkdest.h"
 #include "engine/mpi/mpi_internal.h"
 #include "pcopy/copy.h"
 #include "pcopy/engine.h"
@@ -383,8 +384,13 @@ static bool on_divert(struct walker *wk, struct dir_node *dir, const char *name,
 	}
 	if (!S_ISREG(st->st_mode) || (uint64_t)st->st_size <= m->opts->chunk_size)
 		return false;
-	/* Decide -u / -n now, where the directory is open. */
 	job = job_new(JOB_FILE, dir, name, name, st);
+	/* --link-dest: unchanged in a DIR, linked from there (as submit_file). */
+	if (linkdest_try(engine_linkdest(m->engine), job)) {
+		engine_job_done(m->engine, job, 0);
+		return true;
+	}
+	/* Decide -u / -n now, where the directory is open. */
 	err = job_precheck(&wk->w, job, &may_exist);
 	if (err) {
 		job->err_dst = err < 0;
