@@ -222,13 +222,6 @@ void cli_backup_release(struct pcopy_opts *o)
 	o->nr_owned = o->nr_files_from = o->nr_rule_flags = o->nr_link_dests = 0;
 }
 
-/* What the backends cannot do yet: refused, never ignored. */
-static void backup_check(const struct pcopy_opts *o)
-{
-	if (o->backend == BACKEND_MPI && o->itemize)
-		die("--itemize-changes with --backend=mpi: not supported yet");
-}
-
 static error_t backup_parse(int key, char *arg, struct argp_state *state)
 {
 	struct pcopy_opts *o = state->input;
@@ -283,9 +276,6 @@ static error_t backup_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_BWLIMIT:
 		o->bwlimit = backup_rate(arg);
-		break;
-	case ARGP_KEY_END:
-		backup_check(o);
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -131,16 +131,25 @@ void itemize_job(struct progress *p, const struct pcopy_opts *opts, const struct
 	free(path);
 }
 
-void itemize_dir(struct progress *p, const struct dir_node *dir, uint16_t bits)
+void itemize_dir_path(struct progress *p, const char *path, uint16_t bits)
 {
-	char code[12], *path, *slashed;
+	char code[12], *slashed;
 
 	if (!(bits & ~ITEMIZE_SET))
 		return;
 	itemize_code(code, bits & ITEMIZE_NEW ? 'c' : '.', 'd', bits, true);
-	path = dir_dst_path(dir->parent, dir->dst_name);
 	slashed = xasprintf("%s/", path);
 	progress_itemize(p, code, slashed, "");
 	free(slashed);
+}
+
+void itemize_dir(struct progress *p, const struct dir_node *dir, uint16_t bits)
+{
+	char *path;
+
+	if (!(bits & ~ITEMIZE_SET))
+		return;
+	path = dir_dst_path(dir->parent, dir->dst_name);
+	itemize_dir_path(p, path, bits);
 	free(path);
 }

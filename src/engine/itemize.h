@@ -37,4 +37,7 @@ void itemize_job(struct progress *p, const struct pcopy_opts *opts, const struct
 /* Print a directory's line (@bits 0: nothing changed, nothing printed). */
 void itemize_dir(struct progress *p, const struct dir_node *dir, uint16_t bits);
 
+/* The same for the directory at destination path @path. */
+void itemize_dir_path(struct progress *p, const char *path, uint16_t bits);
+
 #endif /* PCOPY_ENGINE_ITEMIZE_H */

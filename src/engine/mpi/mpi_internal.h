@@ -77,6 +77,9 @@ struct mpi_item {
 
 #define ITEM_FRESH 1u /* its destination was just created: nothing to check */
 #define ITEM_EMPTY 2u /* -x: a mount point, copied empty (not listed) */
+/* --itemize-changes: an existing directory's bits (itemize.h), found by
+ * the rank that met it, printed by the rank that lists it when done. */
+#define ITEM_ITEMIZE_SHIFT 16
 
 /* One source operand's top directory, as every rank opens it. */
 struct mpi_root {
@@ -100,6 +103,7 @@ struct mpi_dir {
 	uint32_t root;
 	uint32_t depth; /* components below the root's top */
 	bool fresh;
+	uint16_t itemize; /* --itemize-changes: printed once it is done */
 	uid_t new_uid;
 	gid_t new_gid;
 	struct stat st;

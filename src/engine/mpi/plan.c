@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/itemize.h"
 #include "engine/mpi/mpi_internal.h"
 #include "pcopy/backend.h"
 #include "pcopy/copy.h"
@@ -384,6 +385,10 @@ static int open_part(struct mpi_ctx *m, struct shared_file *f, const struct entr
 	if (!dir)
 		return -PCOPY_EVANISHED;
 	f->job = job_new(JOB_FILE, dir, e->name, e->name, &e->st);
+	/* The owner reports it: what differs, before its temporary exists. */
+	if (owner && m->opts->itemize)
+		f->job->itemize =
+			itemize_entry(m->opts, dir->dst_dirfd, e->name, &e->st, dir->dst_fresh);
 	if (owner) {
 		err = create_shared(m, f, e, dir);
 		if (err)
@@ -742,11 +747,14 @@ int mpi_apply_dir_meta(struct mpi_ctx *m)
 					    d->new_gid, d->fresh);
 		if (!err && m->opts->fsync && fsync(dst_fd) < 0)
 			err = neg_errno();
-		if (err) {
+		if (err || (m->opts->itemize && !d->fresh)) {
 			char *path = *d->rel ? dir_dst_path(top, d->rel)
 					     : dir_dst_path(top->parent, top->dst_name);
 
-			report_error(m->progress, path, err);
+			if (err)
+				report_error(m->progress, path, err);
+			else
+				itemize_dir_path(m->progress, path, d->itemize);
 			free(path);
 		}
 		close_quietly(src_fd);

@@ -23,6 +23,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "engine/itemize.h"
 #include "engine/linkdest.h"
 #include "engine/mpi/mpi_internal.h"
 #include "pcopy/copy.h"
@@ -240,6 +241,7 @@ void mpi_keep_dir(void *ctx, struct dir_node *dir)
 		.root = dir->root_index,
 		.depth = depth,
 		.fresh = dir->dst_fresh,
+		.itemize = dir->itemize,
 		.new_uid = dir->new_file_uid,
 		.new_gid = dir->new_file_gid,
 		.st = dir->st,
@@ -335,7 +337,20 @@ static void on_subdir(struct walker *wk, struct dir_node *dir, const char *name,
 		free(path);
 		return;
 	}
-	if ((flags & ITEM_FRESH) && m->opts->verbose) {
+	if (m->opts->itemize) {
+		/* As walk_make_dir(): a new one now, a changed one when done. */
+		uint16_t bits =
+			itemize_entry(m->opts, dir->dst_dirfd, name, st, flags & ITEM_FRESH);
+
+		if (flags & ITEM_FRESH) {
+			char *dst_path = dir_dst_path(dir, name);
+
+			itemize_dir_path(m->progress, dst_path, bits);
+			free(dst_path);
+		} else {
+			flags |= (uint32_t)bits << ITEM_ITEMIZE_SHIFT;
+		}
+	} else if ((flags & ITEM_FRESH) && m->opts->verbose) {
 		char *src = dir_src_path(dir, name), *dst_path = dir_dst_path(dir, name);
 
 		progress_verbose(m->progress, src, dst_path);
@@ -545,6 +560,7 @@ static void list_item(struct mpi_ctx *m, uint32_t root, uint32_t flags, const ch
 		/* This rank owns the directory's metadata (applied last). */
 		dir->meta_pending = true;
 		dir->dst_fresh = flags & ITEM_FRESH;
+		dir->itemize = (uint16_t)(flags >> ITEM_ITEMIZE_SHIFT);
 	}
 	m->wk.root_dev = (dev_t)m->roots[root].dev;
 	if (!dir->dst_fresh && dir->dst_dirfd >= 0)
