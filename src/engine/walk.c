@@ -86,8 +86,7 @@ void walk_note_dst_dir(struct walker *wk, struct dir_node *dir)
 		dir->new_file_gid = st.st_gid;
 }
 
-/* "cannot copy into the backup directory 'PATH'" (an error: it is not copied). */
-static void walk_report_backup_dir(struct walker *wk, struct dir_node *parent, const char *name)
+void walk_report_backup_dir(struct walker *wk, struct dir_node *parent, const char *name)
 {
 	char *path = dir_dst_path(parent, name), *q = quote_name(path, true);
 	char *msg = xasprintf("cannot copy into the backup directory %s", q);

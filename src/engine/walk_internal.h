@@ -98,6 +98,9 @@ void walk_parents_operand(struct walker *wk, struct dir_node *root, const char *
 
 /* walk.c: the tree. */
 void walk_report(struct walker *wk, struct dir_node *dir, const char *name, int err);
+
+/* "cannot copy into the backup directory 'PATH'" (an error: not copied). */
+void walk_report_backup_dir(struct walker *wk, struct dir_node *parent, const char *name);
 struct dir_node *walk_dir_new(struct walker *wk, struct dir_node *parent);
 void walk_note_dst_dir(struct walker *wk, struct dir_node *dir);
 struct dir_node *walk_make_dir(struct walker *wk, struct dir_node *parent, const char *name,

@@ -67,7 +67,6 @@ fixture() {
 }
 
 @test "--delete --backup-dir=../B: the dst and B trees rsync --delete --backup-dir gives" {
-	skip_mpi "--delete is not supported with -B mpi"
 	fixture
 	cp -a dst ref
 	rsync -a --delete --backup --backup-dir=../refB src/ ref/
@@ -104,7 +103,6 @@ fixture() {
 }
 
 @test "--backup-dir inside the destination: made there, never deleted by --delete nor copied into" {
-	skip_mpi "--delete is not supported with -B mpi"
 	fixture
 	cp -a dst ref
 	rsync -a --delete --backup --backup-dir=old src/ ref/
@@ -162,7 +160,6 @@ fixture() {
 }
 
 @test "--backup-dir with -S: the suffix applies inside DIR (rsync --suffix)" {
-	skip_mpi "--delete is not supported with -B mpi"
 	fixture
 	cp -a dst ref
 	rsync -a --delete --backup --backup-dir=../refB --suffix=.bak src/ ref/
@@ -198,7 +195,7 @@ fixture() {
 }
 
 @test "--backup-dir --dry-run writes nothing" {
-	skip_mpi "--delete is not supported with -B mpi"
+	skip_mpi "--dry-run is not supported with -B mpi"
 	fixture
 	cp -a dst ref
 	run --separate-stderr pcopy -a --delete --dry-run --backup-dir=../B -T src dst
@@ -208,7 +205,6 @@ fixture() {
 }
 
 @test "--backup-dir that cannot be made: a clear error, exit 1, nothing replaced or deleted" {
-	skip_mpi "--delete is not supported with -B mpi"
 	fixture
 	echo file >blocker
 	cp -a dst ref
@@ -221,7 +217,6 @@ fixture() {
 }
 
 @test "--backup-dir on another file system (EXDEV): copied then unlinked, as rsync" {
-	skip_mpi "--delete is not supported with -B mpi"
 	local other=/dev/shm
 	[ -d "$other" ] && [ -w "$other" ] || skip "needs a writable /dev/shm"
 	[ "$(stat -c %d "$other")" != "$(stat -c %d .)" ] || skip "/dev/shm is this file system"

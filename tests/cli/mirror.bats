@@ -152,7 +152,6 @@ pair() {
 }
 
 @test "-c, --size-only, --modify-window: what -u takes as unchanged" {
-	skip_mpi "the mpi backend is tested in mpi.bats"
 	mkdir src dst
 	local old='2020-01-01 00:00:00' new='2021-01-01 00:00:00'
 	pair same-content-older-dst abc abc "$new" "$old"  # -u copies, -c skips

@@ -23,6 +23,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "engine/backup_dir.h"
 #include "engine/itemize.h"
 #include "engine/linkdest.h"
 #include "engine/mpi/mpi_internal.h"
@@ -335,6 +336,12 @@ static void on_subdir(struct walker *wk, struct dir_node *dir, const char *name,
 		report_error(m->progress, path,
 			     errno == EEXIST ? -PCOPY_EOVERWRITE_NONDIR : neg_errno());
 		free(path);
+		return;
+	}
+	/* --backup-dir inside the destination: never copied into (walk.c). */
+	if (!(flags & ITEM_FRESH) &&
+	    backup_dir_is(engine_backup_dir(m->engine), dir->dst_dirfd, name)) {
+		walk_report_backup_dir(wk, dir, name);
 		return;
 	}
 	if (m->opts->itemize) {
