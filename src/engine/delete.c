@@ -130,7 +130,9 @@ static int delete_name_cmp(const void *a, const void *b)
 /* Is @name one of the source's names in @src (sorted)? */
 static bool delete_in_source(const struct delete_list *src, const char *name)
 {
-	return bsearch(&name, src->names, src->nr, sizeof(*src->names), delete_name_cmp) != NULL;
+	/* (an empty source directory has no array at all) */
+	return src->nr &&
+	       bsearch(&name, src->names, src->nr, sizeof(*src->names), delete_name_cmp) != NULL;
 }
 
 static bool delete_is_dir(int dfd, const char *name, unsigned char type)
@@ -335,7 +337,8 @@ void delete_extraneous(struct delete_ctx *d, struct dir_node *dir)
 	}
 	if (!err) {
 		/* (only the names are sorted: the source's types go unused) */
-		qsort(src.names, src.nr, sizeof(*src.names), delete_name_cmp);
+		if (src.nr)
+			qsort(src.names, src.nr, sizeof(*src.names), delete_name_cmp);
 		delete_missing(d, dir, dir->dst_dirfd, &l, &src);
 	}
 	delete_list_free(&l);
